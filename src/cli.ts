@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { main } from './main/dispatch.js';
+
+/** Process entry: the only place that touches process.env, argv and signals. */
+async function runProcess(): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`gcs2s3: second ${sig}, exiting now\n`);
+      process.exit(130);
+    }
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    process.exitCode = await main(process.argv.slice(2), {
+      env: process.env,
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+      signal: controller.signal,
+    });
+  } catch (err) {
+    process.stderr.write(`gcs2s3: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await runProcess();

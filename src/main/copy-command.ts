@@ -1,0 +1,47 @@
+import { parseConfig } from '../config/config.js';
+import { createLogger } from '../log/logger.js';
+import { replicateObject } from '../replicate/replicate-object.js';
+import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import { parseObjectUrl } from './gs-url.js';
+import { logOutcome } from './log-outcome.js';
+import { buildRuntime } from './runtime.js';
+
+export const copyCommand: Command = {
+  summary: 'replicate one object now',
+  usage: `Usage: gcs2s3 copy gs://BUCKET/OBJECT[#GENERATION]
+
+Copies one GCS object (its live generation, or the one given) to
+s3://$S3_BUCKET/$S3_KEY_PREFIX<OBJECT>, with its headers, metadata and
+provenance, verified by CRC32C/MD5 before the upload completes.
+
+Exit status: 0 copied or already current in S3; 1 failed, or the object
+(or that generation) no longer exists in GCS; 2 bad usage or configuration.`,
+  async run(ctx) {
+    const { positionals } = parseCommandArgs(ctx.args, {}, 1);
+    const ref = parseObjectUrl(positionals[0]!, 'gs:// URL');
+    const config = parseConfig(ctx.env, { command: 'copy', instanceId: instanceIdFrom(ctx.env) });
+    const logger = createLogger({ level: config.logLevel, write: ctx.stdout });
+    const runtime = buildRuntime(config, logger);
+    try {
+      const started = performance.now();
+      const event = { kind: 'finalize' as const, ref };
+      const outcome = await replicateObject(event, runtime.deps, ctx.signal);
+      logOutcome(logger, { event, outcome, durationMs: performance.now() - started, via: 'copy' });
+      if (outcome.status === 'copied') return 0;
+      if (outcome.status === 'skipped') {
+        if (outcome.reason === 'already-current' || outcome.reason === 'newer-in-s3') return 0;
+        ctx.stderr(`gcs2s3 copy: ${describeMissing(outcome.reason, positionals[0]!)}\n`);
+        return 1;
+      }
+      if (outcome.status === 'failed') ctx.stderr(`gcs2s3 copy: ${outcome.error.message}\n`);
+      return 1;
+    } finally {
+      runtime.close();
+    }
+  },
+};
+
+function describeMissing(reason: string, url: string): string {
+  if (reason === 'superseded') return `${url}: that generation no longer exists in GCS (a newer one replaced it)`;
+  return `${url}: no such object in GCS`;
+}

@@ -1,0 +1,55 @@
+import type { Logger } from '../log/logger.js';
+import type { ObjectEvent, Outcome } from '../model.js';
+
+export interface OutcomeContext {
+  event: ObjectEvent;
+  outcome: Outcome;
+  durationMs: number;
+  /** Where the event came from: `copy`, `pull`, `push`, `backfill`. */
+  via: string;
+  /** Extra fields (messageId, deliveryAttempt, lagSeconds…). */
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * One log line per event, with the fields log-based metrics read: object,
+ * generation, outcome, bytes, durationMs. Failures that will not be retried
+ * are ERROR; retryable ones WARNING; the rest INFO.
+ */
+export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
+  const { event, outcome, durationMs, via } = ctx;
+  const fields: Record<string, unknown> = {
+    via,
+    event: event.kind,
+    object: `gs://${event.ref.bucket}/${event.ref.name}`,
+    generation: outcome.generation ?? event.ref.generation,
+    key: outcome.key,
+    outcome: outcome.status,
+    durationMs: Math.round(durationMs),
+    ...ctx.fields,
+  };
+  switch (outcome.status) {
+    case 'copied':
+      fields.bytes = outcome.bytes;
+      fields.throughputMiBps = durationMs > 0 ? Number((outcome.bytes / 1048576 / (durationMs / 1000)).toFixed(2)) : undefined;
+      logger.info(`copied ${fields.object} (${outcome.bytes} bytes)`, fields);
+      return;
+    case 'updated':
+      logger.info(`updated metadata of ${fields.object}`, fields);
+      return;
+    case 'deleted':
+      logger.info(`deleted ${fields.object} from S3`, fields);
+      return;
+    case 'skipped':
+      fields.reason = outcome.reason;
+      if (outcome.s3Generation !== undefined) fields.s3Generation = outcome.s3Generation;
+      logger.info(`skipped ${fields.object}: ${outcome.reason}`, fields);
+      return;
+    case 'failed':
+      fields.retryable = outcome.retryable;
+      fields.error = outcome.error;
+      if (outcome.retryable) logger.warn(`copy of ${fields.object} failed, will retry: ${outcome.error.message}`, fields);
+      else logger.error(`copy of ${fields.object} failed permanently: ${outcome.error.message}`, fields);
+      return;
+  }
+}

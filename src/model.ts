@@ -1,0 +1,84 @@
+/**
+ * The vocabulary of gcs2s3. Depends on nothing.
+ */
+
+/** A GCS object, optionally pinned to one generation. */
+export interface ObjectRef {
+  bucket: string;
+  name: string;
+  /** GCS generation as a decimal string (int64: keep it out of `number`). */
+  generation?: string;
+}
+
+/** What GCS says about one generation of one object: everything the copy needs. */
+export interface SourceObject {
+  bucket: string;
+  name: string;
+  generation: string;
+  metageneration: string;
+  /** Stored size in bytes (the compressed size for gzip-encoded objects). */
+  size: number;
+  /** Base64 of the big-endian CRC32C of the stored bytes, as GCS reports it. */
+  crc32c?: string;
+  /** Base64 MD5 of the stored bytes; absent for composite objects. */
+  md5Hash?: string;
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  /** Custom metadata (`x-goog-meta-*`). */
+  metadata: Record<string, string>;
+  /** RFC 3339 time the generation was created. */
+  timeCreated?: string;
+}
+
+/** What S3 holds at one key, as far as replication decisions need. */
+export interface SinkObject {
+  key: string;
+  etag: string;
+  size: number;
+  /** `x-amz-meta-gcs-generation`: absent when the object was not written by gcs2s3. */
+  generation?: string;
+  /** `x-amz-meta-gcs-crc32c`. */
+  crc32c?: string;
+  /** `x-amz-meta-gcs-bucket`. */
+  sourceBucket?: string;
+}
+
+/** A change to one object, decoded from a notification, a push or a command line. */
+export type ObjectEvent =
+  | { kind: 'finalize'; ref: ObjectRef; eventTime?: string }
+  | { kind: 'metadataUpdate'; ref: ObjectRef & { generation: string }; eventTime?: string }
+  | { kind: 'delete'; ref: ObjectRef & { generation: string }; eventTime?: string };
+
+export type SkipReason =
+  /** S3 already holds this generation. */
+  | 'already-current'
+  /** S3 holds a newer generation: an older one never overwrites it. */
+  | 'newer-in-s3'
+  /** GCS no longer has this generation: a newer one replaced it (its own event copies it). */
+  | 'superseded'
+  /** GCS has no such object at all (deleted since the event). */
+  | 'source-missing'
+  /** Nothing to delete or update in S3. */
+  | 'absent-in-s3';
+
+export type Outcome =
+  | { status: 'copied'; key: string; generation: string; bytes: number }
+  | { status: 'updated'; key: string; generation: string }
+  | { status: 'deleted'; key: string; generation: string }
+  | { status: 'skipped'; key: string; reason: SkipReason; generation?: string; s3Generation?: string }
+  | { status: 'failed'; key: string; retryable: boolean; error: Error; generation?: string };
+
+/** Compares two GCS generations (decimal int64 strings): negative, zero or positive. */
+export function compareGenerations(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** True for a decimal int64 generation as GCS writes it (no sign, no leading zeros). */
+export function isGeneration(value: string): boolean {
+  return /^(0|[1-9][0-9]{0,18})$/.test(value) && BigInt(value) <= 9223372036854775807n;
+}

@@ -1,0 +1,44 @@
+import type { Readable } from 'node:stream';
+import type { ObjectRef, SinkObject, SourceObject } from '../model.js';
+
+/**
+ * Where objects come from (GCS). Adapters throw classified errors
+ * (TransientError / PermanentError); "not found" is a value, not an error.
+ */
+export interface Source {
+  /** Metadata of `ref` (its live generation when `ref.generation` is unset); undefined when absent. */
+  stat(ref: ObjectRef, signal: AbortSignal): Promise<SourceObject | undefined>;
+  /**
+   * The stored bytes of exactly `object.generation`, never decompressed.
+   * The stream errors with a classified error on failure; destroying it releases the read.
+   */
+  read(object: SourceObject, signal: AbortSignal): Readable;
+}
+
+/** Headers and user metadata of an S3 object, decided by the core. */
+export interface WriteSpec {
+  size: number;
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  /** User metadata without the `x-amz-meta-` prefix: custom metadata plus provenance. */
+  metadata: Record<string, string>;
+}
+
+/** Conditional write: replace exactly the object we looked at, or create only if absent. */
+export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
+
+/**
+ * Where objects go (S3). A lost conditional write throws PreconditionFailedError.
+ */
+export interface Sink {
+  head(key: string, signal: AbortSignal): Promise<SinkObject | undefined>;
+  /** Streams `body` to `key`; on any failure nothing is left behind (the multipart upload is aborted). */
+  write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void>;
+  /** Replaces headers and metadata of the object at `key` in place (it must still have etag `ifMatch`). */
+  updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, signal: AbortSignal): Promise<void>;
+  /** Deletes `key` if it still has etag `ifMatch`. */
+  remove(key: string, condition: { ifMatch: string }, signal: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,78 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { crc32c } from '@node-rs/crc32';
+import { IntegrityError } from '../errors.js';
+
+export interface Expected {
+  /** Where the bytes come from, for the error message. */
+  label: string;
+  size: number;
+  /** Base64 big-endian CRC32C, as GCS reports it. */
+  crc32c?: string;
+  /** Base64 MD5, as GCS reports it (absent for composite objects). */
+  md5Hash?: string;
+}
+
+/**
+ * A pass-through that checks size, CRC32C and MD5 of everything that flows
+ * through it. The check runs in `flush`, before the stream ends: on mismatch the
+ * stream errors instead of ending, so the consumer (the multipart upload) never
+ * sees a clean end and never completes: it aborts instead.
+ */
+export class VerifyingStream extends Transform {
+  #crc = 0;
+  #md5: Hash | undefined;
+  #bytes = 0;
+  readonly #expected: Expected;
+
+  constructor(expected: Expected) {
+    super();
+    this.#expected = expected;
+    this.#md5 = expected.md5Hash === undefined ? undefined : createHash('md5');
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#bytes += chunk.length;
+    if (this.#bytes > this.#expected.size) {
+      callback(new IntegrityError(`${this.#expected.label}: read more than the ${this.#expected.size} bytes GCS recorded`, { code: 'SizeMismatch' }));
+      return;
+    }
+    this.#crc = crc32c(chunk, this.#crc);
+    this.#md5?.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const { label, size, crc32c: crcExpected, md5Hash } = this.#expected;
+    if (this.#bytes !== size) {
+      callback(new IntegrityError(`${label}: read ${this.#bytes} bytes, GCS recorded ${size}`, { code: 'SizeMismatch' }));
+      return;
+    }
+    if (crcExpected !== undefined) {
+      const actual = crc32cBase64(this.#crc);
+      if (actual !== crcExpected) {
+        callback(new IntegrityError(`${label}: CRC32C of the streamed bytes is ${actual}, GCS recorded ${crcExpected}`, { code: 'Crc32cMismatch' }));
+        return;
+      }
+    }
+    if (this.#md5 !== undefined && md5Hash !== undefined) {
+      const actual = this.#md5.digest('base64');
+      if (actual !== md5Hash) {
+        callback(new IntegrityError(`${label}: MD5 of the streamed bytes is ${actual}, GCS recorded ${md5Hash}`, { code: 'Md5Mismatch' }));
+        return;
+      }
+    }
+    callback();
+  }
+}
+
+/** GCS's encoding of a CRC32C: the 4 big-endian bytes, base64. */
+export function crc32cBase64(value: number): string {
+  const buf = Buffer.alloc(4);
+  buf.writeUInt32BE(value >>> 0);
+  return buf.toString('base64');
+}

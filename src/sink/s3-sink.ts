@@ -1,0 +1,169 @@
+import type { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PermanentError, ReplicationError } from '../errors.js';
+import type { SinkObject } from '../model.js';
+import { classifyApiFailure } from '../replicate/classify.js';
+import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
+import { PROVENANCE } from '../replicate/write-spec.js';
+import { choosePartSize, S3_MAX_OBJECT_BYTES } from './part-size.js';
+import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
+
+export interface S3SinkOptions {
+  client: S3Client;
+  bucket: string;
+  /** Configured part size in bytes; grown per object to stay within 10,000 parts. */
+  partSizeBytes: number;
+  /** Parts in flight per object. Memory per object is at most queueSize × part size (lib-storage). */
+  partQueueSize: number;
+  /**
+   * Ask S3 for a full-object CRC32C (`ChecksumType: FULL_OBJECT`), so the stored
+   * checksum equals GCS's crc32c. On by default: AWS and MinIO support it.
+   */
+  fullObjectChecksum?: boolean;
+}
+
+/** CopyObject's limit; larger objects need a multipart copy. */
+const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+
+/** S3 adapter for the Sink port. Every error leaving it is classified. */
+export class S3Sink implements Sink {
+  readonly #options: S3SinkOptions;
+
+  constructor(options: S3SinkOptions) {
+    this.#options = options;
+  }
+
+  async head(key: string, signal: AbortSignal): Promise<SinkObject | undefined> {
+    const { client, bucket } = this.#options;
+    try {
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      const metadata = out.Metadata ?? {};
+      return {
+        key,
+        etag: out.ETag ?? '',
+        size: out.ContentLength ?? 0,
+        generation: metadata[PROVENANCE.generation],
+        crc32c: metadata[PROVENANCE.crc32c],
+        sourceBucket: optional(metadata[PROVENANCE.bucket], decodeMetadataValue),
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw classifyS3Error(err, `S3 HeadObject s3://${bucket}/${key}`);
+    }
+  }
+
+  async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, _signal: AbortSignal): Promise<void> {
+    const { client, bucket, partQueueSize, partSizeBytes, fullObjectChecksum = true } = this.#options;
+    if (spec.size > S3_MAX_OBJECT_BYTES) {
+      throw new PermanentError(`object of ${spec.size} bytes is over S3's 5 TiB object limit: s3://${bucket}/${key}`, { code: 'EntityTooLarge' });
+    }
+    const params: PutObjectCommandInput & { ChecksumType?: 'FULL_OBJECT' } = {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      // Lets lib-storage check the part count, and PutObject send a length.
+      ContentLength: spec.size,
+      ...headerParams(spec),
+      ChecksumAlgorithm: 'CRC32C',
+      ...(fullObjectChecksum ? { ChecksumType: 'FULL_OBJECT' as const } : {}),
+      ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch }),
+    };
+    // Cancellation comes through `body`: the core destroys it, every part
+    // uploader then stops, and lib-storage aborts the multipart upload before
+    // done() rejects. Passing an abortController instead would make done()
+    // reject at once while the abort still runs in the background, stranding
+    // uploaded parts if the process exits first.
+    const upload = new Upload({
+      client,
+      params,
+      queueSize: partQueueSize,
+      partSize: choosePartSize(spec.size, partSizeBytes),
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (err) {
+      if (err instanceof ReplicationError) throw err; // from the body stream: already classified
+      throw classifyS3Error(err, `S3 upload s3://${bucket}/${key}`);
+    }
+  }
+
+  async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, signal: AbortSignal): Promise<void> {
+    const { client, bucket } = this.#options;
+    if (spec.size > COPY_OBJECT_MAX_BYTES) {
+      throw new PermanentError(`metadata update of s3://${bucket}/${key} needs CopyObject, which stops at 5 GiB (object is ${spec.size} bytes)`, { code: 'EntityTooLarge' });
+    }
+    try {
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          CopySource: `${bucket}/${encodeKey(key)}`,
+          CopySourceIfMatch: condition.ifMatch,
+          MetadataDirective: 'REPLACE',
+          ...headerParams(spec),
+          ChecksumAlgorithm: 'CRC32C',
+        }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      throw classifyS3Error(err, `S3 CopyObject (metadata update) s3://${bucket}/${key}`);
+    }
+  }
+
+  async remove(key: string, condition: { ifMatch: string }, signal: AbortSignal): Promise<void> {
+    const { client, bucket } = this.#options;
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: condition.ifMatch }), { abortSignal: signal });
+    } catch (err) {
+      if (statusOf(err) === 404) return;
+      throw classifyS3Error(err, `S3 DeleteObject s3://${bucket}/${key}`);
+    }
+  }
+}
+
+function headerParams(spec: WriteSpec): Pick<PutObjectCommandInput, 'ContentType' | 'ContentEncoding' | 'ContentDisposition' | 'ContentLanguage' | 'CacheControl' | 'Metadata'> {
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.metadata)) metadata[k] = encodeMetadataValue(v);
+  return {
+    ContentType: spec.contentType,
+    ContentEncoding: spec.contentEncoding,
+    ContentDisposition: spec.contentDisposition === undefined ? undefined : encodeMetadataValue(spec.contentDisposition),
+    ContentLanguage: spec.contentLanguage,
+    CacheControl: spec.cacheControl,
+    Metadata: metadata,
+  };
+}
+
+/** CopySource is `bucket/key` with the key URL-encoded, slashes kept. */
+function encodeKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+function optional<T>(value: string | undefined, map: (v: string) => T): T | undefined {
+  return value === undefined ? undefined : map(value);
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Reduces an AWS SDK error to an ApiFailure and classifies it. */
+export function classifyS3Error(err: unknown, operation: string): ReplicationError {
+  if (err instanceof ReplicationError) return err;
+  const e = err as { name?: string; Code?: string; code?: string; message?: string };
+  return classifyApiFailure({
+    operation,
+    status: statusOf(err),
+    code: e?.Code ?? e?.name ?? e?.code,
+    message: e?.message ?? String(err),
+    cause: err,
+  });
+}
