@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { crc32c } from '@node-rs/crc32';
+import { PreconditionFailedError } from '../../src/errors.js';
+import type { ObjectRef, SinkObject, SourceObject } from '../../src/model.js';
+import type { Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
+import { crc32cBase64 } from '../../src/replicate/verify-stream.js';
+
+/** In-memory Source: generations of objects, with optional byte corruption. */
+export class FakeSource implements Source {
+  readonly objects = new Map<string, { meta: SourceObject; bytes: Buffer }[]>();
+  reads = 0;
+  /** When set, flips one byte in the middle of every read. */
+  corrupt = false;
+
+  put(bucket: string, name: string, bytes: Buffer, extra: Partial<SourceObject> = {}): SourceObject {
+    const id = `${bucket}/${name}`;
+    const versions = this.objects.get(id) ?? [];
+    const last = versions.at(-1);
+    const generation = extra.generation ?? String(last ? BigInt(last.meta.generation) + 1n : 1700000000000001n);
+    const meta: SourceObject = {
+      bucket,
+      name,
+      generation,
+      metageneration: '1',
+      size: bytes.length,
+      crc32c: crc32cBase64(crc32c(bytes)),
+      md5Hash: createHash('md5').update(bytes).digest('base64'),
+      metadata: {},
+      ...extra,
+    };
+    versions.push({ meta, bytes });
+    this.objects.set(id, versions);
+    return meta;
+  }
+
+  /** Deletes every generation but the newest (GCS without versioning keeps only the live one). */
+  dropOldGenerations(bucket: string, name: string): void {
+    const versions = this.objects.get(`${bucket}/${name}`) ?? [];
+    this.objects.set(`${bucket}/${name}`, versions.slice(-1));
+  }
+
+  async stat(ref: ObjectRef): Promise<SourceObject | undefined> {
+    const versions = this.objects.get(`${ref.bucket}/${ref.name}`) ?? [];
+    const found = ref.generation === undefined ? versions.at(-1) : versions.find((v) => v.meta.generation === ref.generation);
+    return found?.meta;
+  }
+
+  read(object: SourceObject): Readable {
+    this.reads++;
+    const versions = this.objects.get(`${object.bucket}/${object.name}`) ?? [];
+    const found = versions.find((v) => v.meta.generation === object.generation);
+    if (!found) throw new Error('no such generation');
+    const bytes = Buffer.from(found.bytes);
+    if (this.corrupt && bytes.length > 0) bytes[bytes.length >> 1]! ^= 0xff;
+    // Several chunks, like a network stream.
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 1000) chunks.push(bytes.subarray(i, i + 1000));
+    return Readable.from(chunks);
+  }
+}
+
+export interface StoredObject {
+  bytes: Buffer;
+  spec: WriteSpec;
+  etag: string;
+}
+
+/** In-memory Sink with S3's conditional-write semantics; a failed stream stores nothing. */
+export class FakeSink implements Sink {
+  readonly objects = new Map<string, StoredObject>();
+  writes = 0;
+  aborted = 0;
+  #etags = 0;
+  /** Runs between reading the body and committing, to simulate a racing writer. */
+  beforeCommit?: (key: string) => void;
+
+  async head(key: string): Promise<SinkObject | undefined> {
+    const o = this.objects.get(key);
+    if (!o) return undefined;
+    return { key, etag: o.etag, size: o.bytes.length, generation: o.spec.metadata['gcs-generation'], crc32c: o.spec.metadata['gcs-crc32c'] };
+  }
+
+  async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition): Promise<void> {
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+    } catch (err) {
+      this.aborted++;
+      throw err;
+    }
+    this.beforeCommit?.(key);
+    this.#check(key, condition);
+    this.writes++;
+    this.objects.set(key, { bytes: Buffer.concat(chunks), spec, etag: `"etag-${++this.#etags}"` });
+  }
+
+  async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }): Promise<void> {
+    this.#check(key, condition);
+    const o = this.objects.get(key)!;
+    this.objects.set(key, { ...o, spec, etag: `"etag-${++this.#etags}"` });
+  }
+
+  async remove(key: string, condition: { ifMatch: string }): Promise<void> {
+    this.#check(key, condition);
+    this.objects.delete(key);
+  }
+
+  /** Stores an object as another writer would. */
+  seed(key: string, bytes: Buffer, generation: string | undefined): void {
+    const metadata: Record<string, string> = generation === undefined ? {} : { 'gcs-generation': generation };
+    this.objects.set(key, { bytes, spec: { size: bytes.length, metadata }, etag: `"etag-${++this.#etags}"` });
+  }
+
+  #check(key: string, condition: WriteCondition): void {
+    const current = this.objects.get(key);
+    if ('ifNoneMatch' in condition ? current !== undefined : current?.etag !== condition.ifMatch) {
+      throw new PreconditionFailedError(`precondition failed for ${key}`, { code: 'PreconditionFailed' });
+    }
+  }
+}
