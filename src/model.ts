@@ -46,11 +46,19 @@ export interface SinkObject {
   sourceBucket?: string;
 }
 
+/** When things happened, for replication-lag figures (RFC 3339 strings). */
+export interface EventTimes {
+  /** When GCS emitted the event (`eventTime` attribute / CloudEvent `time`). */
+  eventTime?: string;
+  /** When the generation was created (`timeCreated` of the object resource). */
+  timeCreated?: string;
+}
+
 /** A change to one object, decoded from a notification, a push or a command line. */
 export type ObjectEvent =
-  | { kind: 'finalize'; ref: ObjectRef; eventTime?: string }
-  | { kind: 'metadataUpdate'; ref: ObjectRef & { generation: string }; eventTime?: string }
-  | { kind: 'delete'; ref: ObjectRef & { generation: string }; eventTime?: string };
+  | ({ kind: 'finalize'; ref: ObjectRef } & EventTimes)
+  | ({ kind: 'metadataUpdate'; ref: ObjectRef & { generation: string } } & EventTimes)
+  | ({ kind: 'delete'; ref: ObjectRef & { generation: string } } & EventTimes);
 
 export type SkipReason =
   /** S3 already holds this generation. */

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Storage } from '@google-cloud/storage';
+import { parseConfig, type Config } from '../../src/config/config.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const STACK_ENV_FILE = resolve(ROOT, '.local-stack/env');
+
+/** The variables the local stack wrote (`scripts/local-stack.sh up`). */
+export function stackEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(STACK_ENV_FILE, 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+/**
+ * Puts the stack's variables into process.env for the libraries that read
+ * their own (STORAGE_EMULATOR_HOST, GCE_METADATA_HOST, PUBSUB_EMULATOR_HOST).
+ * Each vitest fork has its own process.env.
+ */
+export function useStackEnv(): Record<string, string> {
+  const env = stackEnv();
+  Object.assign(process.env, env);
+  return env;
+}
+
+/** A Config for the stack, with overrides (e.g. a per-test S3_KEY_PREFIX). */
+export function stackConfig(overrides: Record<string, string> = {}, command: 'copy' | 'pull' | 'serve' | 'backfill' | 'verify' = 'copy'): Config {
+  return parseConfig({ ...stackEnv(), ...overrides }, { command, instanceId: `test-${process.pid}` });
+}
+
+/** A unique prefix per test, so tests sharing the stack never see each other's objects. */
+export function uniquePrefix(label: string): string {
+  return `${label}-${randomUUID().slice(0, 8)}/`;
+}
+
+/** GCS client on fake-gcs-server. */
+export function gcsClient(): Storage {
+  const env = stackEnv();
+  return new Storage({ apiEndpoint: env.STORAGE_EMULATOR_HOST, projectId: env.GOOGLE_CLOUD_PROJECT });
+}
+
+/** S3 client with MinIO's administrator login, for reading results back (never used by the worker). */
+export function adminS3(): S3Client {
+  const env = stackEnv();
+  return new S3Client({
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_S3,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.MINIO_ROOT_USER!, secretAccessKey: env.MINIO_ROOT_PASSWORD! },
+  });
+}
+
+export async function readS3(s3: S3Client, bucket: string, key: string) {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+  const bytes = Buffer.from(await out.Body!.transformToByteArray());
+  return { bytes, out };
+}
+
+export async function headS3(s3: S3Client, bucket: string, key: string) {
+  try {
+    return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function listS3Keys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) keys.push(o.Key!);
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+export async function listMultipartUploads(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+  return (out.Uploads ?? []).map((u) => u.Key!);
+}
+
+export async function deleteS3Prefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
+  const keys = await listS3Keys(s3, bucket, prefix);
+  for (let i = 0; i < keys.length; i += 1000) {
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+  }
+}
