@@ -13,9 +13,15 @@ async function runProcess(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const env = { ...process.env };
+  // @google-cloud/storage reads STORAGE_EMULATOR_HOST itself and then drops the
+  // /storage/v1 path from its base URL (googleapis/nodejs-storage#1314), which
+  // breaks every JSON API call against fake-gcs-server. Config passes the value
+  // as `apiEndpoint` instead, which builds both the JSON and upload URLs right.
+  delete process.env.STORAGE_EMULATOR_HOST;
   try {
     process.exitCode = await main(process.argv.slice(2), {
-      env: process.env,
+      env,
       stdout: (t) => process.stdout.write(t),
       stderr: (t) => process.stderr.write(t),
       signal: controller.signal,

@@ -78,6 +78,13 @@ export interface Config {
     /** PORT: listening port for `serve`. Default 8080. */
     port: number;
   };
+  gcs: {
+    /**
+     * STORAGE_EMULATOR_HOST: a GCS emulator's base URL (`http://host:port`, or
+     * Go's `host:port`). Passed to the client as `apiEndpoint`.
+     */
+    endpoint?: string;
+  };
   /** GOOGLE_CLOUD_PROJECT (or GCLOUD_PROJECT). */
   project?: string;
   /** LOG_LEVEL. Default `info`. */
@@ -172,6 +179,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     },
     pubsub: { subscription },
     push,
+    gcs: { endpoint: parseGcsEndpoint(readVar(env, 'STORAGE_EMULATOR_HOST')) },
     project,
     logLevel,
   };
@@ -187,4 +195,11 @@ function parseSubscription(raw: string | undefined, project: string | undefined)
     throw new ConfigError('PUBSUB_SUBSCRIPTION', `is a short name ("${raw}"): set GOOGLE_CLOUD_PROJECT too, or give projects/PROJECT/subscriptions/NAME`);
   }
   return `projects/${project}/subscriptions/${raw}`;
+}
+
+function parseGcsEndpoint(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const withScheme = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
+  const url = parseUrl('STORAGE_EMULATOR_HOST', withScheme)!;
+  return url.origin;
 }

@@ -71,7 +71,7 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
   });
   addCredentialRetry(s3, credentials.invalidate, logger);
 
-  const storage = new Storage({ projectId: config.project });
+  const storage = new Storage({ projectId: config.project, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
   const deps: ReplicateDeps = {
     source: new GcsSource(storage),
     sink: new S3Sink({

@@ -25,7 +25,10 @@ export function stackEnv(): Record<string, string> {
  */
 export function useStackEnv(): Record<string, string> {
   const env = stackEnv();
-  Object.assign(process.env, env);
+  // Not STORAGE_EMULATOR_HOST: the storage library mis-builds URLs from it
+  // (nodejs-storage#1314); Config passes it as apiEndpoint instead (see src/cli.ts).
+  const { STORAGE_EMULATOR_HOST: _gcs, ...rest } = env;
+  Object.assign(process.env, rest);
   return env;
 }
 
