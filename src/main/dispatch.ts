@@ -1,9 +1,11 @@
 import { ConfigError } from '../errors.js';
 import type { Command, CommandContext } from './command.js';
 import { copyCommand } from './copy-command.js';
+import { pullCommand } from './pull-command.js';
 
 const COMMANDS: Record<string, Command> = {
   copy: copyCommand,
+  pull: pullCommand,
 };
 
 function usage(): string {

@@ -48,8 +48,8 @@ export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
     case 'failed':
       fields.retryable = outcome.retryable;
       fields.error = outcome.error;
-      if (outcome.retryable) logger.warn(`copy of ${fields.object} failed, will retry: ${outcome.error.message}`, fields);
-      else logger.error(`copy of ${fields.object} failed permanently: ${outcome.error.message}`, fields);
+      if (outcome.retryable) logger.warn(`${event.kind} of ${fields.object} failed (transient): ${outcome.error.message}`, fields);
+      else logger.error(`${event.kind} of ${fields.object} failed permanently: ${outcome.error.message}`, fields);
       return;
   }
 }
