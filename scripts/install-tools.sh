@@ -47,7 +47,7 @@ check_prerequisites() {
     [[ "$(go env GOTOOLCHAIN)" == local ]]; then
     fail "go $have is too old: fake-gcs-server $FAKE_GCS_VERSION needs go >= $GO_MIN_VERSION; upgrade from https://go.dev/dl/ or run with GOTOOLCHAIN=auto"
   fi
-  command -v java >/dev/null 2>&1 && java -version >/dev/null 2>&1 ||
+  java -version >/dev/null 2>&1 ||
     fail "missing: java (a JRE >= 11 runs the Pub/Sub emulator); install it with: apt-get install default-jre-headless"
   [[ -n "$(find_pubsub_emulator)" ]] ||
     fail "missing: Google's Pub/Sub emulator (platform/pubsub-emulator/bin/cloud-pubsub-emulator under gcloud's SDK root); install it with: apt-get install google-cloud-cli-pubsub-emulator (or: gcloud components install pubsub-emulator)"
@@ -59,7 +59,7 @@ is_installed() {
   local name=$1 module=$2 version=$3 exe="$BIN/$1"
   [[ -x "$exe" ]] || return 1
   if [[ -f "$exe.version" && "$(cat "$exe.version")" == "$module@$version" ]]; then return 0; fi
-  if go version -m "$exe" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+$module[[:space:]]+$version([[:space:]]|$)"; then
+  if go version -m "$exe" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+${module}[[:space:]]+${version}([[:space:]]|$)"; then
     echo "$module@$version" >"$exe.version"
     return 0
   fi

@@ -66,16 +66,16 @@ marker_of() {
 }
 
 find_pubsub_emulator() {
-  local root candidates=()
-  [[ -n "${PUBSUB_EMULATOR_LAUNCHER:-}" ]] && candidates+=("$PUBSUB_EMULATOR_LAUNCHER")
-  candidates+=(/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator)
+  local c root
+  for c in "${PUBSUB_EMULATOR_LAUNCHER:-}" /usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator; do
+    if [[ -n "$c" && -x "$c" ]]; then echo "$c"; return 0; fi
+  done
+  # gcloud info takes about a second, so it is only asked when the usual place is empty.
   if command -v gcloud >/dev/null 2>&1; then
     root="$(gcloud info --format='value(installation.sdk_root)' 2>/dev/null || true)"
-    [[ -n "$root" ]] && candidates+=("$root/platform/pubsub-emulator/bin/cloud-pubsub-emulator")
+    c="$root/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
+    if [[ -n "$root" && -x "$c" ]]; then echo "$c"; return 0; fi
   fi
-  for c in "${candidates[@]}"; do
-    if [[ -x "$c" ]]; then echo "$c"; return 0; fi
-  done
 }
 
 # Prints the pid of a running service we started, or fails (clearing a stale pid file).
@@ -110,6 +110,7 @@ start() {
   (
     cd "$ROOT"
     exec 9>&- # the lock fd must not outlive this script
+    # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
     exec env "${envs[@]}" setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
       >"$STATE/$name.log" 2>&1 </dev/null
   ) &
@@ -248,7 +249,11 @@ role_arn() {
   local printed computed
   printed="$(sed 's/\x1b\[[0-9;]*m//g' "$STATE/minio.log" | grep -o 'arn:minio:iam:[^ ]*:role/[A-Za-z0-9_-]*' | tail -n 1 || true)"
   computed="arn:minio:iam:::role/$(printf '%s' "$AUDIENCE" | openssl dgst -sha1 -binary | base64 | tr '+/' '-_' | tr -d '=')"
-  if [[ -n "$printed" && "$printed" != "$computed" ]]; then log "note: MinIO printed role $printed (expected $computed)"; fi
+  if [[ -z "$printed" ]]; then
+    log "warning: MinIO printed no IAM role, so its OpenID config may have failed; see $STATE/minio.log"
+  elif [[ "$printed" != "$computed" ]]; then
+    log "note: MinIO printed role $printed (expected $computed)"
+  fi
   echo "${printed:-$computed}"
 }
 
