@@ -1,11 +1,13 @@
 import { ConfigError } from '../errors.js';
 import type { Command, CommandContext } from './command.js';
 import { copyCommand } from './copy-command.js';
+import { demoCommand } from './demo-command.js';
 import { pullCommand } from './pull-command.js';
 
 const COMMANDS: Record<string, Command> = {
   copy: copyCommand,
   pull: pullCommand,
+  demo: demoCommand,
 };
 
 function usage(): string {
