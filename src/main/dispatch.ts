@@ -1,12 +1,16 @@
 import { ConfigError } from '../errors.js';
 import type { Command, CommandContext } from './command.js';
+import { backfillCommand } from './backfill-command.js';
 import { copyCommand } from './copy-command.js';
 import { demoCommand } from './demo-command.js';
 import { pullCommand } from './pull-command.js';
+import { verifyCommand } from './verify-command.js';
 
 const COMMANDS: Record<string, Command> = {
   copy: copyCommand,
   pull: pullCommand,
+  backfill: backfillCommand,
+  verify: verifyCommand,
   demo: demoCommand,
 };
 

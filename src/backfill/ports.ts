@@ -1,0 +1,42 @@
+/**
+ * Listing ports for backfill and verify. Separate from the replicate ports:
+ * `replicateObject` never lists, and a listing is only useful to these two.
+ */
+
+/** One live GCS object as a listing reports it: enough to plan without reading it. */
+export interface ListedSourceObject {
+  name: string;
+  /** Decimal int64 generation. */
+  generation: string;
+  /** Stored size in bytes. */
+  size: number;
+  /** Base64 big-endian CRC32C, as GCS reports it. */
+  crc32c?: string;
+  /** RFC 3339 creation time of this generation. */
+  timeCreated?: string;
+}
+
+/** One S3 object as ListObjectsV2 reports it (no user metadata: S3 does not list it). */
+export interface ListedSinkObject {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+}
+
+/**
+ * Lists live GCS objects whose names start with `prefix`, in ascending UTF-8
+ * byte order of name (the order GCS lists in), page by page: memory holds at
+ * most a page or two, never the listing. Throws classified errors.
+ */
+export interface SourceLister {
+  list(bucket: string, prefix: string, signal: AbortSignal): AsyncIterable<ListedSourceObject>;
+}
+
+/**
+ * Lists S3 objects whose keys start with `prefix`, in ascending UTF-8 byte
+ * order of key (the order ListObjectsV2 returns), page by page.
+ */
+export interface SinkLister {
+  list(prefix: string, signal: AbortSignal): AsyncIterable<ListedSinkObject>;
+}

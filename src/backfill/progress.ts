@@ -1,0 +1,128 @@
+import type { Logger } from '../log/logger.js';
+import type { BackfillTally } from './tally.js';
+
+/** What a progress line shows, derived from a tally at one instant. */
+export interface ProgressFigures {
+  elapsedSeconds: number;
+  /** Still listing: the totals are lower bounds. */
+  listing: boolean;
+  listedGcs: number;
+  doneObjects: number;
+  totalObjects: number;
+  doneBytes: number;
+  totalBytes: number;
+  copied: number;
+  skipped: number;
+  failed: number;
+  objectsPerSecond: number;
+  bytesPerSecond: number;
+  /** Seconds left; only once the totals are known and a rate exists. */
+  etaSeconds?: number;
+}
+
+export function progressFigures(tally: BackfillTally, now = Date.now()): ProgressFigures {
+  const elapsedSeconds = Math.max((now - tally.startedAt) / 1000, 0.001);
+  const objectsPerSecond = tally.done.objects / elapsedSeconds;
+  const bytesPerSecond = tally.done.bytes / elapsedSeconds;
+  const figures: ProgressFigures = {
+    elapsedSeconds,
+    listing: !tally.listingDone,
+    listedGcs: tally.listedGcs,
+    doneObjects: tally.done.objects,
+    totalObjects: tally.planned.objects,
+    doneBytes: tally.done.bytes,
+    totalBytes: tally.planned.bytes,
+    copied: tally.copied.objects,
+    skipped: tally.current + Object.values(tally.skippedByReason).reduce((a, b) => a + b, 0),
+    failed: tally.failed,
+    objectsPerSecond,
+    bytesPerSecond,
+  };
+  if (tally.listingDone && tally.done.objects > 0) {
+    // The slower of the two estimates: many small objects are bound by
+    // per-object round trips, a few large ones by bandwidth.
+    const byObjects = (figures.totalObjects - figures.doneObjects) / objectsPerSecond;
+    const byBytes = bytesPerSecond > 0 ? (figures.totalBytes - figures.doneBytes) / bytesPerSecond : 0;
+    figures.etaSeconds = Math.max(byObjects, byBytes, 0);
+  }
+  return figures;
+}
+
+/** One terminal line, e.g. `copied 1,200/1,700 objects · 30.0/45.0 MiB · 52 obj/s 1.3 MiB/s · ETA 10s`. */
+export function formatProgressLine(f: ProgressFigures): string {
+  const objects = f.listing
+    ? `${count(f.doneObjects)}/${count(f.totalObjects)}+ objects (listing: ${count(f.listedGcs)} seen)`
+    : `${count(f.doneObjects)}/${count(f.totalObjects)} objects`;
+  const bytes = `${mib(f.doneBytes)}/${mib(f.totalBytes)}${f.listing ? '+' : ''} MiB`;
+  const rate = `${f.objectsPerSecond.toFixed(f.objectsPerSecond < 10 ? 1 : 0)} obj/s ${mib(f.bytesPerSecond)} MiB/s`;
+  const eta = f.etaSeconds === undefined ? '' : ` · ETA ${duration(f.etaSeconds)}`;
+  const tail = ` · ${count(f.skipped)} skipped${f.failed > 0 ? ` · ${count(f.failed)} failed` : ''}`;
+  return `backfill ${objects} · ${bytes} · ${rate}${eta}${tail}`;
+}
+
+export interface ProgressDisplay {
+  /** Draws once more and stops; ends the terminal line. */
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  tally: BackfillTally;
+  /** stderr is a terminal: rewrite one line; otherwise log JSON progress lines. */
+  tty: boolean;
+  /** Writes to stderr (terminal line). */
+  write: (text: string) => void;
+  /** Where JSON progress lines go when not on a terminal. */
+  logger: Logger;
+  /** Default: 250 ms on a terminal, 10 s for logs. */
+  intervalMs?: number;
+}
+
+/**
+ * Shows progress while a backfill runs: a single rewritten line on a
+ * terminal, or a JSON log line every ~10 s otherwise (Cloud Run Jobs).
+ * The timer is unref'd: it never keeps the process alive.
+ */
+export function startProgress(options: ProgressOptions): ProgressDisplay {
+  const { tally, tty, write, logger } = options;
+  const draw = (): void => {
+    const figures = progressFigures(tally);
+    if (tty) write(`\r\x1b[2K${formatProgressLine(figures)}`);
+    else logger.info(formatProgressLine(figures), { progress: roundFigures(figures) });
+  };
+  const timer = setInterval(draw, options.intervalMs ?? (tty ? 250 : 10_000));
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      if (tty) {
+        draw();
+        write('\n');
+      }
+    },
+  };
+}
+
+function roundFigures(f: ProgressFigures): Record<string, unknown> {
+  return {
+    ...f,
+    elapsedSeconds: Math.round(f.elapsedSeconds),
+    objectsPerSecond: Number(f.objectsPerSecond.toFixed(1)),
+    bytesPerSecond: Math.round(f.bytesPerSecond),
+    etaSeconds: f.etaSeconds === undefined ? undefined : Math.round(f.etaSeconds),
+  };
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
+}
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,126 @@
+import pLimit from 'p-limit';
+import { toReplicationError } from '../errors.js';
+import type { ObjectEvent, Outcome } from '../model.js';
+import { mergeListings } from './merge.js';
+import { decide, type PlanDecision } from './plan.js';
+import type { SinkLister, SourceLister } from './ports.js';
+import { inShard, WHOLE, type Shard } from './shard.js';
+import { createTally, recordOutcome, type BackfillTally } from './tally.js';
+
+/** The copy of one object: `replicateObject` with the command's deps. Must not throw. */
+export type CopyObject = (event: Extract<ObjectEvent, { kind: 'finalize' }>, signal: AbortSignal) => Promise<Outcome>;
+
+export interface BackfillOptions {
+  bucket: string;
+  /** GCS object-name prefix ('' for the whole bucket). */
+  prefix: string;
+  /** S3_KEY_PREFIX: S3 keys are `keyPrefix + name`. */
+  keyPrefix: string;
+  sourceLister: SourceLister;
+  sinkLister: SinkLister;
+  copy: CopyObject;
+  /** Objects copied at once (≥ 1). */
+  concurrency: number;
+  /** This task's share of the names. Default: all of them. */
+  shard?: Shard;
+  /** Decide and report, copy nothing. */
+  dryRun?: boolean;
+  /** Every decision in this shard, as it is made (dry-run listing, debug logs). */
+  onDecision?: (decision: PlanDecision) => void;
+  /** Every finished copy. */
+  onOutcome?: (result: { event: Extract<ObjectEvent, { kind: 'finalize' }>; outcome: Outcome; durationMs: number }) => void;
+  /** Counts to fill in (shared with a progress display). Default: a fresh tally. */
+  tally?: BackfillTally;
+  /** Failures kept for the report; the rest are only counted. Default 10,000. */
+  maxFailuresKept?: number;
+}
+
+export interface BackfillResult {
+  tally: BackfillTally;
+  /** Both listings were read to the end and every planned copy ran. */
+  complete: boolean;
+  /** Stopped by the signal (SIGTERM/SIGINT). */
+  interrupted: boolean;
+  /** Why the run stopped early (a listing failed), if it did. */
+  error?: Error;
+}
+
+/**
+ * Walks the merged GCS and S3 listings under a prefix and copies what S3
+ * lacks or holds stale (see `decide`), at most `concurrency` at a time.
+ *
+ * Memory is flat in the object count: the listings are read page by page,
+ * only as fast as copies start (at most `concurrency` running plus
+ * `concurrency` queued), and only counts are kept. A listing failure stops
+ * taking work; the copies already running finish (each either completes or
+ * aborts its own upload), and the result carries the error.
+ */
+export async function runBackfill(options: BackfillOptions, signal: AbortSignal): Promise<BackfillResult> {
+  const { bucket, prefix, keyPrefix, concurrency, copy, onDecision, onOutcome } = options;
+  const shard = options.shard ?? WHOLE;
+  const tally = options.tally ?? createTally();
+  const maxFailuresKept = options.maxFailuresKept ?? 10_000;
+  const limit = pLimit(concurrency);
+  const running = new Set<Promise<void>>();
+
+  const copyOne = async (decision: Extract<PlanDecision, { action: 'copy' }>): Promise<void> => {
+    const { object } = decision;
+    const event = {
+      kind: 'finalize' as const,
+      ref: { bucket, name: object.name, generation: object.generation },
+      timeCreated: object.timeCreated,
+    };
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = await copy(event, signal);
+    } catch (err) {
+      const error = toReplicationError(err);
+      outcome = { status: 'failed', key: keyPrefix + object.name, retryable: error.retryable, error, generation: object.generation };
+    }
+    recordOutcome(tally, `gs://${bucket}/${object.name}`, outcome, object.size, maxFailuresKept);
+    onOutcome?.({ event, outcome, durationMs: performance.now() - started });
+  };
+
+  let error: Error | undefined;
+  try {
+    const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal), options.sinkLister.list(keyPrefix + prefix, signal), keyPrefix);
+    for await (const entry of merged) {
+      if (entry.source !== undefined) tally.listedGcs++;
+      if (entry.sink !== undefined) tally.listedS3++;
+      if (!inShard(entry.name, shard)) {
+        if (entry.source !== undefined) tally.otherShards++;
+        continue;
+      }
+      const decision = decide(entry);
+      onDecision?.(decision);
+      if (decision.action === 'extra') {
+        tally.extraInS3++;
+        continue;
+      }
+      if (decision.action === 'skip') {
+        tally.current++;
+        continue;
+      }
+      tally.planned.objects++;
+      tally.planned.bytes += decision.object.size;
+      tally.planned.byReason[decision.reason]++;
+      if (options.dryRun) continue;
+      if (signal.aborted) break;
+
+      const task: Promise<void> = limit(copyOne, decision).finally(() => running.delete(task));
+      running.add(task);
+      // Backpressure: read no further ahead than the workers need.
+      while (limit.pendingCount >= concurrency) await Promise.race(running);
+    }
+    tally.listingDone = !signal.aborted;
+  } catch (err) {
+    if (!signal.aborted) error = err instanceof Error ? err : new Error(String(err));
+  } finally {
+    // Every copy settles on its own (aborted by the signal if it fired): wait
+    // for all of them, so no upload is left running when the caller reports.
+    await Promise.all(running);
+  }
+  const interrupted = signal.aborted;
+  return { tally, complete: tally.listingDone && !interrupted && error === undefined, interrupted, error };
+}

@@ -1,0 +1,161 @@
+import pLimit from 'p-limit';
+import { compareGenerations, isGeneration, type SinkObject } from '../model.js';
+import { mergeListings } from './merge.js';
+import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister } from './ports.js';
+import { inShard, WHOLE, type Shard } from './shard.js';
+
+/** One field on which GCS and S3 disagree for the same generation. */
+export interface FieldMismatch {
+  field: 'size' | 'crc32c' | 'generation';
+  gcs: string | number | null;
+  s3: string | number | null;
+}
+
+/** A difference between GCS and S3, one object at a time. */
+export type Difference =
+  | { kind: 'missingInS3'; object: string; key: string; generation: string; size: number }
+  /** S3 holds an older generation, or an object gcs2s3 did not write (no gcs-generation). */
+  | { kind: 'staleInS3'; object: string; key: string; generation: string; s3Generation: string | null }
+  /** Same generation (or a newer one in S3, which should not happen) with other size or CRC32C. */
+  | { kind: 'mismatched'; object: string; key: string; generation: string; s3Generation: string | null; mismatches: FieldMismatch[] }
+  | { kind: 'extraInS3'; key: string; size: number; lastModified: string };
+
+export type DifferenceKind = Difference['kind'];
+
+/** An object that could not be checked (its HEAD failed). */
+export interface VerifyError {
+  object: string;
+  key: string;
+  error: string;
+}
+
+export interface VerifyOptions {
+  bucket: string;
+  prefix: string;
+  keyPrefix: string;
+  sourceLister: SourceLister;
+  sinkLister: SinkLister;
+  /** The Sink port's `head`: reads gcs-generation and gcs-crc32c. */
+  head: (key: string, signal: AbortSignal) => Promise<SinkObject | undefined>;
+  /** HEADs at once (≥ 1). */
+  concurrency: number;
+  shard?: Shard;
+  /** Every difference, as found. */
+  onDifference?: (difference: Difference) => void;
+  /** Differences kept per kind (and errors kept) for the result; the rest are counted. Default 10,000. */
+  maxListed?: number;
+}
+
+export interface VerifyResult {
+  listed: { gcs: number; s3: number };
+  /** Objects of this shard found identical (generation, size, CRC32C). */
+  inSync: number;
+  counts: Record<DifferenceKind, number> & { errors: number };
+  missingInS3: Extract<Difference, { kind: 'missingInS3' }>[];
+  staleInS3: Extract<Difference, { kind: 'staleInS3' }>[];
+  mismatched: Extract<Difference, { kind: 'mismatched' }>[];
+  extraInS3: Extract<Difference, { kind: 'extraInS3' }>[];
+  errors: VerifyError[];
+  /** Some sets hold fewer entries than their count (over `maxListed`). */
+  truncated: boolean;
+  /** Both listings read to the end and every HEAD answered. */
+  complete: boolean;
+  interrupted: boolean;
+  /** Why the audit stopped early (a listing failed). */
+  error?: Error;
+}
+
+/**
+ * Audits S3 against GCS under a prefix from the same merged listing as
+ * backfill. Objects listed on one side only are missing or extra at once;
+ * objects on both sides are HEADed (at most `concurrency` at a time, with
+ * the listings read no further ahead than that) to compare the provenance
+ * S3 holds (gcs-generation, gcs-crc32c) with what GCS lists.
+ */
+export async function runVerify(options: VerifyOptions, signal: AbortSignal): Promise<VerifyResult> {
+  const { bucket, prefix, keyPrefix, concurrency } = options;
+  const shard = options.shard ?? WHOLE;
+  const maxListed = options.maxListed ?? 10_000;
+  const result: VerifyResult = {
+    listed: { gcs: 0, s3: 0 },
+    inSync: 0,
+    counts: { missingInS3: 0, staleInS3: 0, mismatched: 0, extraInS3: 0, errors: 0 },
+    missingInS3: [],
+    staleInS3: [],
+    mismatched: [],
+    extraInS3: [],
+    errors: [],
+    truncated: false,
+    complete: false,
+    interrupted: false,
+  };
+  const report = (d: Difference): void => {
+    result.counts[d.kind]++;
+    const list = result[d.kind] as Difference[];
+    if (list.length < maxListed) list.push(d);
+    else result.truncated = true;
+    options.onDifference?.(d);
+  };
+  const object = (name: string): string => `gs://${bucket}/${name}`;
+
+  const check = async (source: ListedSourceObject, listed: ListedSinkObject): Promise<void> => {
+    const key = listed.key;
+    let head: SinkObject | undefined;
+    try {
+      head = await options.head(key, signal);
+    } catch (err) {
+      // Never rethrown: a task that rejects would stop the whole audit.
+      result.counts.errors++;
+      if (result.errors.length < maxListed) result.errors.push({ object: object(source.name), key, error: (err as Error).message });
+      else result.truncated = true;
+      return;
+    }
+    const d = compare(object(source.name), source, key, head);
+    if (d === undefined) result.inSync++;
+    else report(d);
+  };
+
+  const limit = pLimit(concurrency);
+  const running = new Set<Promise<void>>();
+  try {
+    const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal), options.sinkLister.list(keyPrefix + prefix, signal), keyPrefix);
+    for await (const { name, source, sink } of merged) {
+      if (source !== undefined) result.listed.gcs++;
+      if (sink !== undefined) result.listed.s3++;
+      if (!inShard(name, shard)) continue;
+      if (sink === undefined) {
+        report({ kind: 'missingInS3', object: object(name), key: keyPrefix + name, generation: source!.generation, size: source!.size });
+      } else if (source === undefined) {
+        report({ kind: 'extraInS3', key: sink.key, size: sink.size, lastModified: sink.lastModified.toISOString() });
+      } else {
+        const task: Promise<void> = limit(check, source, sink).finally(() => running.delete(task));
+        running.add(task);
+        while (limit.pendingCount >= concurrency) await Promise.race(running);
+      }
+    }
+    result.complete = !signal.aborted;
+  } catch (err) {
+    if (!signal.aborted) result.error = err instanceof Error ? err : new Error(String(err));
+  } finally {
+    await Promise.all(running);
+  }
+  result.interrupted = signal.aborted;
+  if (result.counts.errors > 0 || signal.aborted) result.complete = false;
+  return result;
+}
+
+/** Compares what GCS lists for a generation with what S3's HEAD says; undefined when in sync. */
+export function compare(object: string, source: ListedSourceObject, key: string, head: SinkObject | undefined): Difference | undefined {
+  const { generation } = source;
+  // Deleted between the listing and the HEAD.
+  if (head === undefined) return { kind: 'missingInS3', object, key, generation, size: source.size };
+  const s3Generation = head.generation ?? null;
+  // Missing or unreadable provenance: not a copy gcs2s3 made of any generation, so stale.
+  const order = s3Generation === null || !isGeneration(s3Generation) ? -1 : compareGenerations(s3Generation, generation);
+  if (order < 0) return { kind: 'staleInS3', object, key, generation, s3Generation };
+  const mismatches: FieldMismatch[] = [];
+  if (order > 0) mismatches.push({ field: 'generation', gcs: generation, s3: s3Generation });
+  if (head.size !== source.size) mismatches.push({ field: 'size', gcs: source.size, s3: head.size });
+  if (source.crc32c !== undefined && head.crc32c !== source.crc32c) mismatches.push({ field: 'crc32c', gcs: source.crc32c, s3: head.crc32c ?? null });
+  return mismatches.length === 0 ? undefined : { kind: 'mismatched', object, key, generation, s3Generation, mismatches };
+}

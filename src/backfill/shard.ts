@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { ConfigError } from '../errors.js';
+
+/** This task's share of the keys: names whose hash mod `count` is `index`. */
+export interface Shard {
+  /** CLOUD_RUN_TASK_INDEX: 0-based. */
+  index: number;
+  /** CLOUD_RUN_TASK_COUNT: number of tasks, ≥ 1. */
+  count: number;
+}
+
+/** The whole keyspace: one task. */
+export const WHOLE: Shard = { index: 0, count: 1 };
+
+/** Cloud Run Jobs allow at most 10,000 tasks per execution. */
+const MAX_TASKS = 10_000;
+
+/**
+ * Reads the Cloud Run Jobs task variables. Both unset: one task does
+ * everything. Pure: reads only `env`.
+ */
+export function parseShard(env: Record<string, string | undefined>): Shard {
+  const rawIndex = env.CLOUD_RUN_TASK_INDEX?.trim() || undefined;
+  const rawCount = env.CLOUD_RUN_TASK_COUNT?.trim() || undefined;
+  if (rawIndex === undefined && rawCount === undefined) return WHOLE;
+  if (rawCount === undefined) throw new ConfigError('CLOUD_RUN_TASK_COUNT', `is required with CLOUD_RUN_TASK_INDEX (${rawIndex}): the number of tasks sharing the work`);
+  if (rawIndex === undefined) throw new ConfigError('CLOUD_RUN_TASK_INDEX', `is required with CLOUD_RUN_TASK_COUNT (${rawCount}): this task's 0-based index`);
+  if (!/^\d+$/.test(rawCount) || Number(rawCount) < 1 || Number(rawCount) > MAX_TASKS) {
+    throw new ConfigError('CLOUD_RUN_TASK_COUNT', `must be a whole number from 1 to ${MAX_TASKS}, got "${rawCount}"`);
+  }
+  const count = Number(rawCount);
+  if (!/^\d+$/.test(rawIndex) || Number(rawIndex) >= count) {
+    throw new ConfigError('CLOUD_RUN_TASK_INDEX', `must be a whole number from 0 to ${count - 1} (CLOUD_RUN_TASK_COUNT is ${count}), got "${rawIndex}"`);
+  }
+  return { index: Number(rawIndex), count };
+}
+
+/**
+ * The shard an object name belongs to: the first 4 bytes of SHA-256 of its
+ * UTF-8 bytes, big-endian, mod `count`. Depends on the name alone, so it is
+ * stable across runs, tasks and listing pages, and every name lands in
+ * exactly one shard.
+ */
+export function shardOf(name: string, count: number): number {
+  if (count === 1) return 0;
+  return createHash('sha256').update(name, 'utf8').digest().readUInt32BE(0) % count;
+}
+
+export function inShard(name: string, shard: Shard): boolean {
+  return shard.count === 1 || shardOf(name, shard.count) === shard.index;
+}

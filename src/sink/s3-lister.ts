@@ -1,0 +1,56 @@
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { ListedSinkObject, SinkLister } from '../backfill/ports.js';
+import { paginate, type Page } from '../backfill/paginate.js';
+import { classifyS3Error } from './s3-sink.js';
+
+export interface S3ListerOptions {
+  client: S3Client;
+  bucket: string;
+  /** Keys per ListObjectsV2 call; S3's maximum is 1,000 (also its default). */
+  pageSize?: number;
+}
+
+/**
+ * S3 adapter for SinkLister: ListObjectsV2 page by page, in the order S3
+ * returns (UTF-8 byte order of the key). Keys travel URL-encoded
+ * (`EncodingType=url`): XML 1.0 cannot carry some characters object names
+ * may hold, such as control characters.
+ */
+export class S3Lister implements SinkLister {
+  readonly #options: S3ListerOptions;
+
+  constructor(options: S3ListerOptions) {
+    this.#options = options;
+  }
+
+  list(prefix: string, signal: AbortSignal): AsyncIterable<ListedSinkObject> {
+    const { client, bucket, pageSize = 1000 } = this.#options;
+    const fetchPage = async (token: string | undefined): Promise<Page<ListedSinkObject>> => {
+      try {
+        const out = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, ContinuationToken: token, EncodingType: 'url' }),
+          { abortSignal: signal },
+        );
+        const encoded = out.EncodingType === 'url';
+        const items = (out.Contents ?? []).map((o) => ({
+          key: encoded ? decodeUrlKey(o.Key ?? '') : (o.Key ?? ''),
+          size: o.Size ?? 0,
+          etag: o.ETag ?? '',
+          lastModified: o.LastModified ?? new Date(0),
+        }));
+        return { items, next: out.IsTruncated ? out.NextContinuationToken : undefined };
+      } catch (err) {
+        throw classifyS3Error(err, `S3 ListObjectsV2 s3://${bucket}/${prefix}*`);
+      }
+    };
+    return paginate(fetchPage, signal);
+  }
+}
+
+/**
+ * S3 encodes listed keys like an HTML form: `%XX` escapes, and a space as
+ * `+` (a literal `+` comes as `%2B`); botocore decodes with `unquote_plus`.
+ */
+export function decodeUrlKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
