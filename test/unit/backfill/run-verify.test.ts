@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { compare, runVerify } from '../../../src/backfill/run-verify.js';
+import type { SinkObject } from '../../../src/model.js';
+import { fakeListers, gcs, s3 } from './listings.js';
+
+const GEN = '1700000000000001';
+const head = (extra: Partial<SinkObject> = {}): SinkObject => ({ key: 'k', etag: '"e"', size: 10, generation: GEN, crc32c: 'AAAAAA==', ...extra });
+
+describe('compare (one object listed on both sides, after its HEAD)', () => {
+  it.each<[string, SinkObject | undefined, string | undefined, unknown]>([
+    ['in sync', head(), undefined, undefined],
+    ['deleted since the listing', undefined, 'missingInS3', undefined],
+    ['older generation', head({ generation: '1600000000000000' }), 'staleInS3', { s3Generation: '1600000000000000' }],
+    ['not written by gcs2s3', head({ generation: undefined }), 'staleInS3', { s3Generation: null }],
+    ['unreadable generation', head({ generation: 'v2' }), 'staleInS3', { s3Generation: 'v2' }],
+    ['size differs', head({ size: 11 }), 'mismatched', { mismatches: [{ field: 'size', gcs: 10, s3: 11 }] }],
+    ['crc32c differs', head({ crc32c: 'BBBBBB==' }), 'mismatched', { mismatches: [{ field: 'crc32c', gcs: 'AAAAAA==', s3: 'BBBBBB==' }] }],
+    ['crc32c absent in S3', head({ crc32c: undefined }), 'mismatched', { mismatches: [{ field: 'crc32c', gcs: 'AAAAAA==', s3: null }] }],
+    ['newer generation in S3', head({ generation: '1800000000000000' }), 'mismatched', { mismatches: [{ field: 'generation', gcs: GEN, s3: '1800000000000000' }] }],
+    ['size and crc32c', head({ size: 1, crc32c: 'CCCCCC==' }), 'mismatched', { mismatches: [{ field: 'size', gcs: 10, s3: 1 }, { field: 'crc32c', gcs: 'AAAAAA==', s3: 'CCCCCC==' }] }],
+  ])('%s', (_label, h, kind, fields) => {
+    const d = compare('gs://b/a', gcs('a'), 'k', h);
+    expect(d?.kind).toBe(kind);
+    if (fields !== undefined) expect(d).toMatchObject(fields as object);
+  });
+});
+
+describe('runVerify', () => {
+  it('names each set, HEADs only objects listed on both sides, and counts the rest in sync', async () => {
+    const KP = 'kp/';
+    const source = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => gcs(n));
+    const sink = [s3(`${KP}a`), s3(`${KP}b`), s3(`${KP}c`), s3(`${KP}d`), s3(`${KP}x`), s3(`${KP}y`)];
+    const heads: Record<string, SinkObject> = {
+      [`${KP}a`]: head({ key: `${KP}a` }),
+      [`${KP}b`]: head({ key: `${KP}b`, generation: '1' }),
+      [`${KP}c`]: head({ key: `${KP}c`, crc32c: 'ZZZZZZ==' }),
+      [`${KP}d`]: head({ key: `${KP}d` }),
+    };
+    const headed: string[] = [];
+    const found: string[] = [];
+    const result = await runVerify(
+      {
+        bucket: 'b',
+        prefix: '',
+        keyPrefix: KP,
+        ...fakeListers(source, sink),
+        head: async (key) => {
+          headed.push(key);
+          return heads[key];
+        },
+        concurrency: 2,
+        onDifference: (d) => found.push(`${d.kind} ${'object' in d ? d.object : d.key}`),
+      },
+      new AbortController().signal,
+    );
+    expect(headed.sort()).toEqual(['kp/a', 'kp/b', 'kp/c', 'kp/d']);
+    expect(result.inSync).toBe(2);
+    expect(result.counts).toEqual({ missingInS3: 2, staleInS3: 1, mismatched: 1, extraInS3: 2, errors: 0 });
+    expect(result.missingInS3.map((d) => d.object)).toEqual(['gs://b/e', 'gs://b/f']);
+    expect(result.staleInS3.map((d) => [d.object, d.s3Generation])).toEqual([['gs://b/b', '1']]);
+    expect(result.mismatched.map((d) => [d.object, d.mismatches])).toEqual([['gs://b/c', [{ field: 'crc32c', gcs: 'AAAAAA==', s3: 'ZZZZZZ==' }]]]);
+    expect(result.extraInS3.map((d) => d.key)).toEqual(['kp/x', 'kp/y']);
+    expect(result.complete).toBe(true);
+    expect(found).toHaveLength(6);
+  });
+
+  it('a failed HEAD is an error of that object, not the end of the audit', async () => {
+    const source = ['a', 'b', 'c'].map((n) => gcs(n));
+    const sink = ['a', 'b', 'c'].map((n) => s3(n));
+    const result = await runVerify(
+      {
+        bucket: 'b',
+        prefix: '',
+        keyPrefix: '',
+        ...fakeListers(source, sink),
+        head: async (key) => {
+          if (key === 'b') throw new Error('S3 HeadObject failed: 500');
+          return head({ key });
+        },
+        concurrency: 3,
+      },
+      new AbortController().signal,
+    );
+    expect(result.inSync).toBe(2);
+    expect(result.errors).toEqual([{ object: 'gs://b/b', key: 'b', error: 'S3 HeadObject failed: 500' }]);
+    expect(result.complete).toBe(false);
+  });
+
+  it('caps each listed set but keeps exact counts', async () => {
+    const source = Array.from({ length: 30 }, (_, i) => gcs(`m${String(i).padStart(2, '0')}`));
+    const result = await runVerify(
+      { bucket: 'b', prefix: '', keyPrefix: '', ...fakeListers(source, []), head: async () => undefined, concurrency: 1, maxListed: 10 },
+      new AbortController().signal,
+    );
+    expect(result.counts.missingInS3).toBe(30);
+    expect(result.missingInS3).toHaveLength(10);
+    expect(result.truncated).toBe(true);
+  });
+});
