@@ -3,6 +3,7 @@ import { compareGenerations, isGeneration, type SinkObject } from '../model.js';
 import { mergeListings } from './merge.js';
 import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister } from './ports.js';
 import { inShard, WHOLE, type Shard } from './shard.js';
+import { compareUtf8 } from './utf8-order.js';
 
 /** One field on which GCS and S3 disagree for the same generation. */
 export interface FieldMismatch {
@@ -141,6 +142,9 @@ export async function runVerify(options: VerifyOptions, signal: AbortSignal): Pr
   }
   result.interrupted = signal.aborted;
   if (result.counts.errors > 0 || signal.aborted) result.complete = false;
+  // HEADs finish in any order; reports read best in listing order.
+  const byKey = (a: { key: string }, b: { key: string }): number => compareUtf8(a.key, b.key);
+  for (const list of [result.missingInS3, result.staleInS3, result.mismatched, result.extraInS3, result.errors]) list.sort(byKey);
   return result;
 }
 

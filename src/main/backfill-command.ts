@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { runBackfill, type BackfillResult } from '../backfill/run-backfill.js';
 import { startProgress } from '../backfill/progress.js';
 import { checkReportPath, writeReport } from '../backfill/report.js';
@@ -10,7 +11,8 @@ import { createLogger } from '../log/logger.js';
 import { replicateObject } from '../replicate/replicate-object.js';
 import { S3Lister } from '../sink/s3-lister.js';
 import { GcsLister } from '../source/gcs-lister.js';
-import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import type { ReplicateDeps } from '../replicate/replicate-object.js';
+import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { parsePrefixUrl } from './gs-url.js';
 import { logOutcome } from './log-outcome.js';
 import { buildRuntime } from './runtime.js';
@@ -57,6 +59,12 @@ export function describeShard(shard: Shard): string {
   return shard.count === 1 ? '' : ` (task ${shard.index} of ${shard.count})`;
 }
 
+/** Seams for tests: fakes are allowed at our own ports. */
+export interface BackfillCommandOverrides {
+  /** Wraps the replicate deps built from the config (e.g. a Source whose read fails for one object). */
+  wrapDeps?: (deps: ReplicateDeps) => ReplicateDeps;
+}
+
 export const backfillCommand: Command = {
   summary: 'copy every object under a prefix that S3 lacks or holds stale',
   usage: `Usage: gcs2s3 backfill gs://BUCKET[/PREFIX] [--dry-run] [--concurrency N] [--report FILE]
@@ -99,88 +107,95 @@ line every 10 s. One JSON log line per object copied, skipped or failed.
 Exit status: 0 every object copied or current; 1 some objects failed (listed
 on stderr and in the report), a listing failed, or the run was interrupted;
 2 bad usage or configuration.`,
-  async run(ctx) {
-    const args = parsePrefixCommandArgs(ctx.args, { dryRun: true });
-    const baseConfig = parseConfig(ctx.env, { command: 'backfill', instanceId: instanceIdFrom(ctx.env) });
-    const shard = parseShard(ctx.env);
-    if (args.reportFile !== undefined) await checkReportPath(args.reportFile);
-    const concurrency = args.concurrency ?? baseConfig.transfer.maxConcurrentObjects;
-    const config = withConcurrency(baseConfig, concurrency);
-    // In a dry run stdout is the list of objects; logs move to stderr.
-    const logger = createLogger({ level: config.logLevel, write: args.dryRun ? ctx.stderr : ctx.stdout, fields: shard.count === 1 ? {} : { shard: shard.index } });
-    const runtime = buildRuntime(config, logger);
-    const source = `gs://${args.bucket}/${args.prefix}`;
-    const destination = `s3://${config.s3.bucket}/${config.s3.keyPrefix}${args.prefix}`;
-    const tally = createTally();
-    const progress = args.dryRun ? undefined : startProgress({ tally, tty: process.stderr.isTTY === true, write: ctx.stderr, logger });
-    let result: BackfillResult;
-    try {
-      logger.info(`backfill ${source} → ${destination}${describeShard(shard)}${args.dryRun ? ' (dry run)' : ''}`, { via: 'backfill', source, destination, shard, concurrency, dryRun: args.dryRun });
-      result = await runBackfill(
-        {
-          bucket: args.bucket,
-          prefix: args.prefix,
-          keyPrefix: config.s3.keyPrefix,
-          sourceLister: new GcsLister(runtime.storage),
-          sinkLister: new S3Lister({ client: runtime.s3, bucket: config.s3.bucket }),
-          copy: (event, signal) => replicateObject(event, runtime.deps, signal),
-          concurrency,
-          shard,
-          dryRun: args.dryRun,
-          tally,
-          onDecision: (d) => {
-            if (d.action === 'copy' && args.dryRun) ctx.stdout(`gs://${args.bucket}/${d.name}\t${d.reason}\n`);
-            else if (d.action === 'skip') logger.debug(`current in S3: gs://${args.bucket}/${d.name}`, { via: 'backfill', object: `gs://${args.bucket}/${d.name}`, generation: d.object.generation, outcome: 'skipped', reason: 'current' });
-          },
-          onOutcome: ({ event, outcome, durationMs }) => logOutcome(logger, { event, outcome, durationMs, via: 'backfill' }),
-        },
-        ctx.signal,
-      );
-    } finally {
-      progress?.stop();
-      runtime.close();
-    }
-
-    const t = result.tally;
-    const durationMs = Date.now() - t.startedAt;
-    const skipped = t.current + Object.values(t.skippedByReason).reduce((a, b) => a + b, 0);
-    const report = {
-      command: 'backfill',
-      source,
-      destination,
-      shard,
-      dryRun: args.dryRun,
-      startedAt: new Date(t.startedAt).toISOString(),
-      finishedAt: new Date(t.startedAt + durationMs).toISOString(),
-      durationMs,
-      complete: result.complete,
-      interrupted: result.interrupted,
-      ...(result.error === undefined ? {} : { error: result.error.message }),
-      listed: { gcs: t.listedGcs, s3: t.listedS3, otherShards: t.otherShards },
-      planned: t.planned,
-      copied: t.copied.objects,
-      bytes: t.copied.bytes,
-      skipped,
-      skippedByReason: { current: t.current, ...t.skippedByReason },
-      failed: t.failed,
-      failures: t.failures,
-      failuresOmitted: t.failuresOmitted,
-      extraInS3: t.extraInS3,
-    };
-    logger.info(`backfill ${result.complete ? 'finished' : 'stopped'}: ${report.copied} copied, ${skipped} skipped, ${t.failed} failed`, { via: 'backfill', summary: { ...report, failures: undefined } });
-    if (args.reportFile !== undefined) await writeReport(args.reportFile, report);
-
-    const verb = args.dryRun ? 'would copy' : 'copied';
-    const count = args.dryRun ? t.planned.objects : t.copied.objects;
-    const bytes = args.dryRun ? t.planned.bytes : t.copied.bytes;
-    ctx.stderr(`gcs2s3 backfill: ${verb} ${count} objects (${bytes} bytes), skipped ${skipped}, failed ${t.failed}, in ${(durationMs / 1000).toFixed(1)} s${describeShard(shard)}\n`);
-    for (const f of t.failures.slice(0, MAX_FAILURES_PRINTED)) ctx.stderr(`  failed: ${f.object}#${f.generation ?? ''}: ${f.error}\n`);
-    if (t.failed > MAX_FAILURES_PRINTED) ctx.stderr(`  … and ${t.failed - MAX_FAILURES_PRINTED} more${args.reportFile === undefined ? '' : ` (see ${args.reportFile})`}\n`);
-    if (result.error !== undefined) ctx.stderr(`gcs2s3 backfill: stopped early: ${result.error.message}\n`);
-    if (result.interrupted) ctx.stderr('gcs2s3 backfill: interrupted; run it again to copy the rest\n');
-    return result.complete && t.failed === 0 ? 0 : 1;
-  },
+  run: (ctx) => runBackfillCommand(ctx),
 };
+
+/** `gcs2s3 backfill`, with optional test seams. Resolves to the exit code. */
+export async function runBackfillCommand(ctx: CommandContext, overrides: BackfillCommandOverrides = {}): Promise<number> {
+  const args = parsePrefixCommandArgs(ctx.args, { dryRun: true });
+  const baseConfig = parseConfig(ctx.env, { command: 'backfill', instanceId: instanceIdFrom(ctx.env) });
+  const shard = parseShard(ctx.env);
+  if (args.reportFile !== undefined) await checkReportPath(args.reportFile);
+  const concurrency = args.concurrency ?? baseConfig.transfer.maxConcurrentObjects;
+  const config = withConcurrency(baseConfig, concurrency);
+  // In a dry run stdout is the list of objects; logs move to stderr.
+  const logger = createLogger({ level: config.logLevel, write: args.dryRun ? ctx.stderr : ctx.stdout, fields: shard.count === 1 ? {} : { shard: shard.index } });
+  const runtime = buildRuntime(config, logger);
+  // Every request in flight listens on the signal (the SDKs add one listener each): a
+  // bounded number, but above Node's default warning threshold of 10.
+  setMaxListeners(concurrency * (config.transfer.partQueueSize + 2) + 16, ctx.signal);
+  const deps = overrides.wrapDeps ? overrides.wrapDeps(runtime.deps) : runtime.deps;
+  const source = `gs://${args.bucket}/${args.prefix}`;
+  const destination = `s3://${config.s3.bucket}/${config.s3.keyPrefix}${args.prefix}`;
+  const tally = createTally();
+  const progress = args.dryRun ? undefined : startProgress({ tally, tty: process.stderr.isTTY === true, write: ctx.stderr, logger });
+  let result: BackfillResult;
+  try {
+    logger.info(`backfill ${source} → ${destination}${describeShard(shard)}${args.dryRun ? ' (dry run)' : ''}`, { via: 'backfill', source, destination, shard, concurrency, dryRun: args.dryRun });
+    result = await runBackfill(
+      {
+        bucket: args.bucket,
+        prefix: args.prefix,
+        keyPrefix: config.s3.keyPrefix,
+        sourceLister: new GcsLister(runtime.storage),
+        sinkLister: new S3Lister({ client: runtime.s3, bucket: config.s3.bucket }),
+        copy: (event, signal) => replicateObject(event, deps, signal),
+        concurrency,
+        shard,
+        dryRun: args.dryRun,
+        tally,
+        onDecision: (d) => {
+          if (d.action === 'copy' && args.dryRun) ctx.stdout(`gs://${args.bucket}/${d.name}\t${d.reason}\n`);
+          else if (d.action === 'skip') logger.debug(`current in S3: gs://${args.bucket}/${d.name}`, { via: 'backfill', object: `gs://${args.bucket}/${d.name}`, generation: d.object.generation, outcome: 'skipped', reason: 'current' });
+        },
+        onOutcome: ({ event, outcome, durationMs }) => logOutcome(logger, { event, outcome, durationMs, via: 'backfill' }),
+      },
+      ctx.signal,
+    );
+  } finally {
+    progress?.stop();
+    runtime.close();
+  }
+
+  const t = result.tally;
+  const durationMs = Date.now() - t.startedAt;
+  const skipped = t.current + Object.values(t.skippedByReason).reduce((a, b) => a + b, 0);
+  const report = {
+    command: 'backfill',
+    source,
+    destination,
+    shard,
+    dryRun: args.dryRun,
+    startedAt: new Date(t.startedAt).toISOString(),
+    finishedAt: new Date(t.startedAt + durationMs).toISOString(),
+    durationMs,
+    complete: result.complete,
+    interrupted: result.interrupted,
+    ...(result.error === undefined ? {} : { error: result.error.message }),
+    listed: { gcs: t.listedGcs, s3: t.listedS3, otherShards: t.otherShards },
+    planned: t.planned,
+    copied: t.copied.objects,
+    bytes: t.copied.bytes,
+    skipped,
+    skippedByReason: { current: t.current, ...t.skippedByReason },
+    failed: t.failed,
+    failures: t.failures,
+    failuresOmitted: t.failuresOmitted,
+    extraInS3: t.extraInS3,
+  };
+  logger.info(`backfill ${result.complete ? 'finished' : 'stopped'}: ${report.copied} copied, ${skipped} skipped, ${t.failed} failed`, { via: 'backfill', summary: { ...report, failures: undefined } });
+  if (args.reportFile !== undefined) await writeReport(args.reportFile, report);
+
+  const verb = args.dryRun ? 'would copy' : 'copied';
+  const count = args.dryRun ? t.planned.objects : t.copied.objects;
+  const bytes = args.dryRun ? t.planned.bytes : t.copied.bytes;
+  ctx.stderr(`gcs2s3 backfill: ${verb} ${count} objects (${bytes} bytes), skipped ${skipped}, failed ${t.failed}, in ${(durationMs / 1000).toFixed(1)} s${describeShard(shard)}\n`);
+  for (const f of t.failures.slice(0, MAX_FAILURES_PRINTED)) ctx.stderr(`  failed: ${f.object}#${f.generation ?? ''}: ${f.error}\n`);
+  if (t.failed > MAX_FAILURES_PRINTED) ctx.stderr(`  … and ${t.failed - MAX_FAILURES_PRINTED} more${args.reportFile === undefined ? '' : ` (see ${args.reportFile})`}\n`);
+  if (result.error !== undefined) ctx.stderr(`gcs2s3 backfill: stopped early: ${result.error.message}\n`);
+  if (result.interrupted) ctx.stderr('gcs2s3 backfill: interrupted; run it again to copy the rest\n');
+  return result.complete && t.failed === 0 ? 0 : 1;
+}
 
 /** Failures named on stderr; the report keeps up to 10,000. */
 const MAX_FAILURES_PRINTED = 50;

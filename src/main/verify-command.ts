@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { checkReportPath, writeReport } from '../backfill/report.js';
 import { runVerify, type Difference, type VerifyResult } from '../backfill/run-verify.js';
 import { parseShard } from '../backfill/shard.js';
@@ -46,6 +47,9 @@ configuration, a listing or a HEAD failed, or interrupted).`,
     const config = withConcurrency(baseConfig, concurrency);
     const logger = createLogger({ level: config.logLevel, write: ctx.stdout, fields: shard.count === 1 ? {} : { shard: shard.index } });
     const runtime = buildRuntime(config, logger);
+    // Every request in flight listens on the signal (the SDKs add one listener each): a
+    // bounded number, but above Node's default warning threshold of 10.
+    setMaxListeners(concurrency * (config.transfer.partQueueSize + 2) + 16, ctx.signal);
     const source = `gs://${args.bucket}/${args.prefix}`;
     const destination = `s3://${config.s3.bucket}/${config.s3.keyPrefix}${args.prefix}`;
     const started = Date.now();
