@@ -4,11 +4,13 @@ import { backfillCommand } from './backfill-command.js';
 import { copyCommand } from './copy-command.js';
 import { demoCommand } from './demo-command.js';
 import { pullCommand } from './pull-command.js';
+import { serveCommand } from './serve-command.js';
 import { verifyCommand } from './verify-command.js';
 
 const COMMANDS: Record<string, Command> = {
   copy: copyCommand,
   pull: pullCommand,
+  serve: serveCommand,
   backfill: backfillCommand,
   verify: verifyCommand,
   demo: demoCommand,

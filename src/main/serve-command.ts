@@ -1,0 +1,93 @@
+import type { Config } from '../config/config.js';
+import { parseConfig } from '../config/config.js';
+import { parseInteger, readVar } from '../config/validators.js';
+import { eventPolicyFromConfig } from '../events/types.js';
+import { createLogger } from '../log/logger.js';
+import { createOidcAuthenticator, noAuthentication, type PushAuthenticator } from '../server/authenticate.js';
+import { startServer, type ServerOptions } from '../server/server.js';
+import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import { buildRuntime, type Runtime } from './runtime.js';
+
+export const serveCommand: Command = {
+  summary: 'HTTP server on $PORT for Pub/Sub push and Eventarc CloudEvents',
+  usage: `Usage: gcs2s3 serve
+
+Listens on $PORT (default 8080) and replicates the object named by each
+authenticated request:
+  POST /pubsub/push   Pub/Sub push envelope (or an unwrapped push with
+                      --push-no-wrapper-write-metadata)
+  POST /              Eventarc CloudEvent, binary or structured mode
+                      (google.cloud.storage.object.v1.finalized, .deleted, ...)
+  GET  /healthz       200 while serving
+
+Every POST needs "Authorization: Bearer <Google OIDC ID token>" with
+aud = $PUSH_AUDIENCE and email = $PUSH_SERVICE_ACCOUNT (PUSH_AUTH=disabled
+turns this off, for local use only).
+
+Answers: 204 done, ignored, or failed for good (logged at ERROR); 400 not a
+push or CloudEvent; 401/403 bad token; 413 body over 1 MiB; 429 all
+$MAX_CONCURRENT_OBJECTS slots busy; 503 transient failure (Pub/Sub retries).
+A request's copy is aborted when the client disconnects or after
+$PUSH_REQUEST_TIMEOUT_SECONDS (default 600, the longest ack deadline).
+On SIGTERM/SIGINT: refuses new requests, lets in-flight ones finish for a few
+seconds, aborts the rest (503), and exits 0.`,
+  async run(ctx) {
+    parseCommandArgs(ctx.args, {}, 0);
+    const config = parseConfig(ctx.env, { command: 'serve', instanceId: instanceIdFrom(ctx.env) });
+    // Not in Config (yet): only serve reads it. Pub/Sub ack deadlines are 10–600 s.
+    const requestTimeoutSeconds = parseInteger('PUSH_REQUEST_TIMEOUT_SECONDS', readVar(ctx.env, 'PUSH_REQUEST_TIMEOUT_SECONDS'), 600, 1, 3600);
+    const logger = createLogger({ level: config.logLevel, write: ctx.stdout });
+    const runtime = buildRuntime(config, logger);
+    try {
+      if (config.push.authDisabled) {
+        logger.warn('PUSH_AUTH=disabled: requests are NOT authenticated; anyone who can reach this port can trigger copies. For local use only.');
+      }
+      const server = await startServer({ ...serverOptionsFromRuntime(runtime), requestTimeoutMs: requestTimeoutSeconds * 1000 });
+      logger.info('serving', {
+        url: server.url,
+        port: server.port,
+        auth: config.push.authDisabled ? 'disabled' : 'oidc',
+        maxConcurrentObjects: config.transfer.maxConcurrentObjects,
+        requestTimeoutSeconds,
+        s3Bucket: config.s3.bucket,
+      });
+      await untilAborted(ctx.signal);
+      await server.close();
+      return 0;
+    } catch (err) {
+      ctx.stderr(`gcs2s3 serve: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    } finally {
+      runtime.close();
+    }
+  },
+};
+
+/** Server options from a runtime: the composition the CLI uses, exported for tests. */
+export function serverOptionsFromRuntime(runtime: Runtime, overrides: Partial<ServerOptions> = {}): ServerOptions {
+  const { config } = runtime;
+  return {
+    deps: runtime.deps,
+    policy: eventPolicyFromConfig(config),
+    logger: runtime.logger,
+    authenticator: authenticatorFromConfig(config),
+    maxConcurrentObjects: config.transfer.maxConcurrentObjects,
+    port: config.push.port,
+    ...overrides,
+  };
+}
+
+/** The OIDC verifier for PUSH_AUDIENCE / PUSH_SERVICE_ACCOUNT, or none under PUSH_AUTH=disabled. */
+export function authenticatorFromConfig(config: Config): PushAuthenticator {
+  const { push } = config;
+  if (push.authDisabled) return noAuthentication;
+  // parseConfig requires both for `serve` unless auth is disabled.
+  return createOidcAuthenticator({ issuers: push.issuers, audience: push.audience!, serviceAccount: push.serviceAccount!, jwksUrl: push.jwksUrl });
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

@@ -1,0 +1,299 @@
+/**
+ * `gcs2s3 serve`: the HTTP way in (Pub/Sub push and Eventarc CloudEvents).
+ * It is exposed to the network, so every POST is authenticated before its
+ * body is read, bodies are bounded, work is bounded (no queue: 429), and each
+ * copy is tied to its request: cancelled when the client goes away, when the
+ * request outlives the ack deadline, or when shutdown runs out of time.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventPolicy } from '../events/types.js';
+import type { Logger } from '../log/logger.js';
+import { logOutcome } from '../main/log-outcome.js';
+import { lagFields } from '../pull/pull-worker.js';
+import { replicateObject, type ReplicateDeps } from '../replicate/replicate-object.js';
+import type { PushAuthenticator } from './authenticate.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
+import { decodeCloudEventRequest, decodePushRequest, type RequestVerdict } from './decode-request.js';
+import { BodyTooLargeError, declaredLength, readBody } from './read-body.js';
+import { send, statusForOutcome } from './respond.js';
+
+export interface ServerOptions {
+  deps: ReplicateDeps;
+  policy: EventPolicy;
+  logger: Logger;
+  /** Judges each POST's bearer token (`noAuthentication` for PUSH_AUTH=disabled). */
+  authenticator: PushAuthenticator;
+  /** MAX_CONCURRENT_OBJECTS: requests worked on at once; beyond it, 429. */
+  maxConcurrentObjects: number;
+  /** PORT; 0 picks a free one (tests). */
+  port: number;
+  /** Interface to listen on. Default: all (Cloud Run sends traffic to 0.0.0.0:$PORT). */
+  host?: string;
+  /** Largest accepted body, bytes. Default 1 MiB: a GCS notification is a few KB. */
+  maxBodyBytes?: number;
+  /**
+   * How long one request may run before its copy is aborted (503), ms.
+   * Pub/Sub abandons a push at the subscription's ack deadline (10–600 s), so
+   * work past it is wasted. Default 600 000 (the largest ack deadline).
+   */
+  requestTimeoutMs?: number;
+  /**
+   * On close: how long in-flight requests may still finish before their copies
+   * are aborted (they answer 503). Cloud Run allows 10 s between SIGTERM and
+   * SIGKILL. Default 6000 ms.
+   */
+  drainMs?: number;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  port: number;
+  /** Requests holding a copy slot now. */
+  inFlight(): number;
+  /**
+   * Graceful stop: refuse new connections and requests (503), let in-flight
+   * ones finish for `drainMs`, abort the rest, then close every connection.
+   * Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+export const DEFAULT_DRAIN_MS = 6000;
+
+type Route = 'push' | 'cloudevent';
+const ROUTES: Record<string, Route> = { '/pubsub/push': 'push', '/': 'cloudevent' };
+
+/** Listens and serves until `close()`. Resolves once listening. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const gate = new ConcurrencyGate(options.maxConcurrentObjects);
+  const hardStop = new AbortController();
+  const handlers = new Set<Promise<void>>();
+  let closing: Promise<void> | undefined;
+
+  const server = createServer((req, res) => {
+    const work = handleRequest(req, res, { ...options, gate, hardStop: hardStop.signal, isClosing: () => closing !== undefined }).catch((err: unknown) => {
+      // A bug must cost one request, never the process.
+      logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
+      send(res, 503, { close: true });
+    });
+    handlers.add(work);
+    void work.finally(() => handlers.delete(work));
+  });
+  // Receiving a request (headers and body) is fast for Pub/Sub; a client that
+  // trickles one is cut off instead of holding a socket for Node's default 300 s.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error(`HTTP server error: ${err.message}`, { error: err }));
+  const address = server.address() as AddressInfo;
+  const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+
+  const close = async (): Promise<void> => {
+    const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+    logger.info('server stopping: refusing new requests; waiting for in-flight ones', { inflight: gate.inUse, drainMs });
+    const closed = stopListening(server);
+    const timer = setTimeout(() => {
+      if (handlers.size > 0) logger.warn('aborting in-flight requests: drain time is up', { inflight: gate.inUse });
+      hardStop.abort(new Error('server shutting down'));
+    }, drainMs);
+    try {
+      while (handlers.size > 0) await Promise.allSettled([...handlers]);
+    } finally {
+      clearTimeout(timer);
+    }
+    server.closeAllConnections();
+    await closed;
+    logger.info('server stopped');
+  };
+
+  return {
+    url,
+    port: address.port,
+    inFlight: () => gate.inUse,
+    close: () => (closing ??= close()),
+  };
+}
+
+interface HandlerContext extends ServerOptions {
+  gate: ConcurrencyGate;
+  hardStop: AbortSignal;
+  isClosing(): boolean;
+}
+
+async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: HandlerContext): Promise<void> {
+  const path = pathOf(req);
+  if (path === '/healthz') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { headers: { allow: 'GET, HEAD' } });
+    return send(res, ctx.isClosing() ? 503 : 200, { close: ctx.isClosing() });
+  }
+  const route = ROUTES[path];
+  if (route === undefined) return send(res, 404, { close: !bodyIsSmall(req, ctx) });
+  if (req.method !== 'POST') return send(res, 405, { headers: { allow: 'POST' }, close: !bodyIsSmall(req, ctx) });
+  if (ctx.isClosing()) return send(res, 503, { close: true });
+
+  const log = ctx.logger;
+  const auth = await ctx.authenticator.authenticate(req.headers.authorization);
+  if (!auth.ok) {
+    // The reason names the check that failed (a jose error code, "audience"…),
+    // never the token or a claim's value; the caller gets a generic body.
+    log.warn(`push request refused (${auth.status}): ${auth.reason}`, { via: viaOf(route), path, status: auth.status, remoteAddress: req.socket.remoteAddress });
+    const headers: Record<string, string> = auth.status === 401 ? { 'www-authenticate': req.headers.authorization === undefined ? 'Bearer' : 'Bearer error="invalid_token"' } : {};
+    return send(res, auth.status, { headers, close: !bodyIsSmall(req, ctx) });
+  }
+
+  const release = ctx.gate.tryAcquire();
+  if (release === undefined) {
+    log.debug('push request refused (429): every copy slot is busy', { via: viaOf(route), path, limit: ctx.gate.limit });
+    return send(res, 429, { headers: { 'retry-after': '1' }, close: !bodyIsSmall(req, ctx) });
+  }
+  const request = requestSignal(res, ctx);
+  try {
+    await serveDelivery(req, res, route, request, ctx);
+  } finally {
+    request.dispose();
+    release();
+  }
+}
+
+/** Reads, decodes, replicates and answers one authenticated delivery. */
+async function serveDelivery(req: IncomingMessage, res: ServerResponse, route: Route, request: RequestSignal, ctx: HandlerContext): Promise<void> {
+  const { signal } = request;
+  const log = ctx.logger;
+  const via = viaOf(route);
+  const started = performance.now();
+  let body: Buffer;
+  try {
+    body = await readBody(req, ctx.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, signal);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      log.warn(`push request refused (413): ${err.message}`, { via, status: 413, declaredBytes: declaredLength(req) || undefined });
+      return send(res, 413, { close: true });
+    }
+    log.warn(`push request not read: ${err instanceof Error ? err.message : String(err)}`, { via, status: 503 });
+    return send(res, 503, { close: true });
+  }
+
+  let verdict: RequestVerdict;
+  try {
+    verdict = route === 'push' ? decodePushRequest(req.headers, body, ctx.policy) : decodeCloudEventRequest(req.headers, body, ctx.policy);
+  } catch (err) {
+    // The decoders never throw by contract; if one does, the request is still answered.
+    verdict = { kind: 'not-a-push', reason: `decoder failed: ${err instanceof Error ? err.name : 'unknown error'}` };
+  }
+  if (verdict.kind === 'not-a-push') {
+    log.warn(`bad request (400): ${verdict.reason}`, { via, status: 400, bytes: body.length });
+    return send(res, 400);
+  }
+
+  const { decoded, ids } = verdict;
+  if (decoded.type === 'malformed') {
+    log.error(`malformed ${via === 'push' ? 'push message' : 'CloudEvent'} acked and dropped: ${decoded.reason}`, { via, ...ids, outcome: 'malformed', reason: decoded.reason, status: 204 });
+    return send(res, 204);
+  }
+  if (decoded.type === 'ignored') {
+    const object = decoded.ref ? `gs://${decoded.ref.bucket}/${decoded.ref.name}` : undefined;
+    log.debug(`${via} event ignored: ${decoded.reason}`, { via, ...ids, outcome: 'ignored', reason: decoded.reason, object, status: 204 });
+    return send(res, 204);
+  }
+
+  const outcome = await replicateObject(decoded.event, ctx.deps, signal);
+  const status = statusForOutcome(outcome);
+  const clientGone = request.clientGone();
+  logOutcome(log, {
+    event: decoded.event,
+    outcome,
+    durationMs: performance.now() - started,
+    via,
+    fields: {
+      ...ids,
+      status: clientGone ? undefined : status,
+      ...(signal.aborted ? { abortedBy: abortReason(signal) } : {}),
+      ...lagFields(decoded.event, outcome.status, Date.now()),
+    },
+  });
+  send(res, status, { close: ctx.isClosing() });
+}
+
+/**
+ * One AbortController per request, fired by whichever comes first: the client
+ * closing the connection before the response is sent, the request timeout, or
+ * the end of the shutdown drain.
+ */
+interface RequestSignal {
+  signal: AbortSignal;
+  /** True once the client closed the connection before the response was sent. */
+  clientGone(): boolean;
+  dispose(): void;
+}
+
+function requestSignal(res: ServerResponse, ctx: HandlerContext): RequestSignal {
+  const controller = new AbortController();
+  let gone = false;
+  const abort = (reason: string) => (): void => {
+    if (!controller.signal.aborted) controller.abort(new Error(reason));
+  };
+  const onClose = (): void => {
+    if (res.writableFinished) return;
+    gone = true;
+    abort('client disconnected')();
+  };
+  const onHardStop = abort('server shutting down');
+  const timer = setTimeout(abort('request timeout'), ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  res.on('close', onClose);
+  if (ctx.hardStop.aborted) onHardStop();
+  else ctx.hardStop.addEventListener('abort', onHardStop, { once: true });
+  return {
+    signal: controller.signal,
+    clientGone: () => gone,
+    dispose() {
+      clearTimeout(timer);
+      res.off('close', onClose);
+      ctx.hardStop.removeEventListener('abort', onHardStop);
+    },
+  };
+}
+
+function abortReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+}
+
+/**
+ * An answer sent before the body is read leaves the body on the socket, and
+ * Node reads and discards it to reuse the connection. That is fine for a small
+ * declared body; anything else (chunked, or over the limit) closes instead.
+ */
+function bodyIsSmall(req: IncomingMessage, ctx: HandlerContext): boolean {
+  return req.headers['content-length'] !== undefined && declaredLength(req) <= (ctx.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function viaOf(route: Route): 'push' | 'cloudevent' {
+  return route;
+}
+
+/** Stops accepting connections; resolves when the last one has closed. Idle keep-alive sockets close now (Node ≥ 19). */
+function stopListening(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
