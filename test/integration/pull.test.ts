@@ -240,8 +240,9 @@ describe('failures and shutdown', () => {
     const prefix = uniquePrefix('sigterm');
     const sub = await notificationSubscription();
     const name = `${prefix}large.bin`;
-    const bytes = randomBytes(48 * MiB);
-    proxy.throttle(4 * MiB);
+    const bytes = randomBytes(80 * MiB);
+    // Per connection and direction: two parts in flight move ~4 MiB/s, so the copy outlives the drain.
+    proxy.throttle(2 * MiB);
     const slow = startCli(['pull'], workerEnv(prefix, sub.name, { AWS_ENDPOINT_URL_S3: proxy.url, PART_SIZE_MIB: '5', PART_QUEUE_SIZE: '2' }));
     let generation: string;
     try {
