@@ -64,18 +64,24 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     const pubsub = new PubSub({ projectId: config.project });
     // A subscription of the demo's own: only what is uploaded from now on.
     const [subscription] = await pubsub.topic(stack.PUBSUB_TOPIC!).createSubscription(`demo-${randomUUID().slice(0, 8)}`, { ackDeadlineSeconds: 60 });
+    // Stops the worker on Ctrl-C, or when the demo itself fails.
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    ctx.signal.addEventListener('abort', onSignal, { once: true });
+    subscription.setOptions({ flowControl: { maxMessages: config.transfer.maxConcurrentObjects, allowExcessMessages: false }, closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 9 }) } });
     const worker = runPullWorker(
       {
-        subscription: subscription.setOptions({ flowControl: { maxMessages: config.transfer.maxConcurrentObjects, allowExcessMessages: false }, closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 9 }) } }) as unknown as MessageSource,
+        subscription: subscription as unknown as MessageSource,
         deps: runtime.deps,
         policy: eventPolicyFromConfig(config),
         logger,
       },
-      ctx.signal,
+      stop.signal,
     );
     try {
       say(`2. Pull worker running on ${subscription.name}`);
-      say(`   keyless: it assumed ${config.aws.roleArn} with a Google-shaped ID token from ${stack.GCE_METADATA_HOST}\n`);
+      say(`   keyless: AWS credentials come from STS AssumeRoleWithWebIdentity on ${config.aws.roleArn},`);
+      say(`   with Google-shaped ID tokens from the metadata server at ${stack.GCE_METADATA_HOST}\n`);
       say('3. Uploading sample objects to GCS, watching them arrive in S3:');
       const samples = sampleObjects();
       const bucket = runtime.storage.bucket(stack.GCS_BUCKET!);
@@ -108,7 +114,9 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
       say('\nStopped. The local stack is still up; "bash scripts/local-stack.sh down" stops it.');
       return 0;
     } finally {
-      if (!ctx.signal.aborted) ctx.signal.dispatchEvent?.(new Event('abort'));
+      stop.abort();
+      ctx.signal.removeEventListener('abort', onSignal);
+      await worker.catch(() => undefined);
       await subscription.delete().catch(() => undefined);
       await pubsub.close().catch(() => undefined);
       runtime.close();
