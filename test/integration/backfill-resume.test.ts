@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Storage } from '@google-cloud/storage';
+import pLimit from 'p-limit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardOf } from '../../src/backfill/shard.js';
+import { verifyCommand } from '../../src/main/verify-command.js';
+import { startCli, stopAll } from '../support/processes.js';
+import { adminS3, gcsClient, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+
+/**
+ * Backfill as Cloud Run Jobs runs it: a separate process, killed part-way
+ * and restarted, or split into tasks. Writes are counted in S3 itself: the
+ * destination bucket is versioned, so a key written twice has two versions.
+ * Both tests read the same GCS objects (GCS is only read) into their own
+ * S3 key prefix.
+ */
+
+const COUNT = 600;
+let env: Record<string, string>;
+let gcs: Storage;
+let s3: S3Client;
+let bucket: string;
+let dir: string;
+let prefix: string;
+let names: string[];
+
+beforeAll(async () => {
+  env = useStackEnv();
+  gcs = gcsClient();
+  s3 = adminS3();
+  bucket = `gcs2s3-bfr-${randomBytes(4).toString('hex')}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  dir = mkdtempSync(join(tmpdir(), 'gcs2s3-backfill-resume-'));
+  prefix = uniquePrefix('bfr');
+  names = Array.from({ length: COUNT }, (_, i) => `${prefix}part-${i % 5}/obj-${String(i).padStart(4, '0')}`);
+  const limit = pLimit(32);
+  await Promise.all(names.map((name) => limit(() => gcs.bucket(env.GCS_BUCKET!).file(name).save(Buffer.from(`bytes of ${name}`), { resumable: false, validation: false }))));
+});
+
+afterAll(async () => {
+  await stopAll();
+  if (s3 !== undefined && bucket !== undefined) {
+    const versions = await listVersions('').catch(() => []);
+    for (let i = 0; i < versions.length; i += 1000) {
+      const batch = versions.slice(i, i + 1000).map((v) => ({ Key: v.key, VersionId: v.versionId }));
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch } })).catch(() => {});
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
+    s3.destroy();
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Version {
+  key: string;
+  versionId: string;
+  lastModified: number;
+}
+
+async function listVersions(keyPrefix: string): Promise<Version[]> {
+  const out: Version[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: keyPrefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId!, lastModified: v.LastModified!.getTime() });
+    if (!page.IsTruncated) return out;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+}
+
+function childEnv(keyPrefix: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
+  return { ...process.env, ...stackEnv(), S3_BUCKET: bucket, S3_KEY_PREFIX: keyPrefix, ...extra };
+}
+
+/** Keys that were written more than once (two versions or more). */
+function writtenTwice(versions: Version[]): string[] {
+  const perKey = new Map<string, number>();
+  for (const v of versions) perKey.set(v.key, (perKey.get(v.key) ?? 0) + 1);
+  return [...perKey].filter(([, n]) => n > 1).map(([k]) => k);
+}
+
+async function verifyInSync(keyPrefix: string): Promise<number> {
+  const err: string[] = [];
+  const code = await verifyCommand.run({
+    args: [`gs://${env.GCS_BUCKET}/${prefix}`],
+    env: { ...stackEnv(), S3_BUCKET: bucket, S3_KEY_PREFIX: keyPrefix },
+    stdout: () => {},
+    stderr: (t) => void err.push(t),
+    signal: new AbortController().signal,
+  });
+  if (code !== 0) throw new Error(`verify exited ${code}: ${err.join('')}`);
+  return code;
+}
+
+const copiedObjects = (lines: Array<Record<string, unknown>>): string[] => lines.filter((l) => l.outcome === 'copied').map((l) => String(l.object));
+
+describe('backfill across processes', () => {
+  it('killed after about half the objects and run again, copies only the rest', async () => {
+    const keyPrefix = uniquePrefix('bfr-kill');
+    const url = `gs://${env.GCS_BUCKET}/${prefix}`;
+    const first = startCli(['backfill', url, '--concurrency', '4'], childEnv(keyPrefix));
+    try {
+      await first.waitFor(() => copiedObjects(first.lines).length >= COUNT / 2, 90_000);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    expect(await first.exited).toBeNull(); // killed, no exit code
+    // A request the server had fully received may still be committing.
+    await new Promise((r) => setTimeout(r, 1000));
+    const afterKill = await listVersions(keyPrefix);
+    expect(afterKill.length).toBeGreaterThanOrEqual(COUNT / 2);
+    expect(afterKill.length).toBeLessThan(COUNT);
+
+    const report = join(dir, 'resume.json');
+    const second = startCli(['backfill', url, '--concurrency', '4', '--report', report], childEnv(keyPrefix));
+    expect(await second.exited, second.stderr.join('')).toBe(0);
+
+    const afterResume = await listVersions(keyPrefix);
+    expect(afterResume).toHaveLength(COUNT);
+    expect(writtenTwice(afterResume)).toEqual([]);
+    // What the first run wrote is exactly as it left it.
+    const firstRun = new Set(afterKill.map((v) => v.versionId));
+    const secondRun = afterResume.filter((v) => !firstRun.has(v.versionId));
+    expect(secondRun).toHaveLength(COUNT - afterKill.length);
+    const secondRunKeys = new Set(secondRun.map((v) => v.key));
+    expect(afterKill.filter((v) => secondRunKeys.has(v.key))).toEqual([]);
+    expect(readJson(report)).toMatchObject({ copied: COUNT - afterKill.length, failed: 0, skippedByReason: { current: afterKill.length } });
+    expect(copiedObjects(second.lines)).toHaveLength(COUNT - afterKill.length);
+    await verifyInSync(keyPrefix);
+  });
+
+  it('three shards (CLOUD_RUN_TASK_COUNT=3) as three processes copy every object exactly once', async () => {
+    const keyPrefix = uniquePrefix('bfr-shard');
+    const url = `gs://${env.GCS_BUCKET}/${prefix}`;
+    const tasks = [0, 1, 2].map((index) =>
+      startCli(['backfill', url, '--concurrency', '4', '--report', join(dir, `shard-${index}.json`)], childEnv(keyPrefix, { CLOUD_RUN_TASK_INDEX: String(index), CLOUD_RUN_TASK_COUNT: '3' })),
+    );
+    const codes = await Promise.all(tasks.map((t) => t.exited));
+    expect(codes, tasks.map((t) => t.stderr.join('')).join('\n')).toEqual([0, 0, 0]);
+
+    const versions = await listVersions(keyPrefix);
+    expect(versions).toHaveLength(COUNT);
+    expect(writtenTwice(versions)).toEqual([]);
+    expect(versions.map((v) => v.key).sort()).toEqual(names.map((n) => keyPrefix + n).sort());
+
+    const reports = [0, 1, 2].map((i) => readJson(join(dir, `shard-${i}.json`)));
+    expect(reports.reduce((sum, r) => sum + r.copied, 0)).toBe(COUNT);
+    for (const [index, task] of tasks.entries()) {
+      const mine = names.filter((n) => shardOf(n, 3) === index);
+      expect(mine.length).toBeGreaterThan(COUNT / 5); // a real share each
+      expect(copiedObjects(task.lines).sort()).toEqual(mine.map((n) => `gs://${env.GCS_BUCKET}/${n}`).sort());
+      expect(reports[index]).toMatchObject({ shard: { index, count: 3 }, copied: mine.length, failed: 0, listed: { gcs: COUNT, otherShards: COUNT - mine.length } });
+    }
+    await verifyInSync(keyPrefix);
+  });
+});
+
+function readJson(file: string) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
