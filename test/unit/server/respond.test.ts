@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { PermanentError, TransientError } from '../../../src/errors.js';
+import type { Outcome } from '../../../src/model.js';
+import { statusForOutcome } from '../../../src/server/respond.js';
+
+describe('statusForOutcome', () => {
+  const key = 'k';
+  it.each<[string, Outcome, number]>([
+    ['copied', { status: 'copied', key, generation: '1', bytes: 3 }, 204],
+    ['updated', { status: 'updated', key, generation: '1' }, 204],
+    ['deleted', { status: 'deleted', key, generation: '1' }, 204],
+    ['skipped (already current)', { status: 'skipped', key, reason: 'already-current' }, 204],
+    ['skipped (source missing)', { status: 'skipped', key, reason: 'source-missing' }, 204],
+    ['a permanent failure (acked, logged at ERROR)', { status: 'failed', key, retryable: false, error: new PermanentError('too big') }, 204],
+    ['a transient failure (Pub/Sub retries)', { status: 'failed', key, retryable: true, error: new TransientError('down') }, 503],
+  ])('%s', (_label, outcome, status) => {
+    expect(statusForOutcome(outcome)).toBe(status);
+  });
+});
