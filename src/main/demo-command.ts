@@ -96,7 +96,7 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
 4. Still running. Upload more and watch them arrive (Ctrl-C to stop):
    curl -X POST --data-binary @FILE -H 'Content-Type: text/plain' \\
      'http://127.0.0.1:4443/upload/storage/v1/b/${stack.GCS_BUCKET}/o?uploadType=media&name=demo/my-file.txt'
-   Read it back from S3 keylessly:  set -a; . .local-stack/env; set +a; npx tsx src/cli.ts copy gs://${stack.GCS_BUCKET}/demo/my-file.txt
+   Or copy one on demand (keyless):  set -a; . .local-stack/env; set +a; npx tsx src/cli.ts copy gs://${stack.GCS_BUCKET}/demo/my-file.txt
    Worker log (JSON, Cloud Logging shape): .local-stack/demo-worker.log
 `);
       let seen = events.length;
