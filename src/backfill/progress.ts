@@ -65,8 +65,7 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
-export interface ProgressOptions {
-  tally: BackfillTally;
+export interface TickerOptions {
   /** stderr is a terminal: rewrite one line; otherwise log JSON progress lines. */
   tty: boolean;
   /** Writes to stderr (terminal line). */
@@ -75,19 +74,21 @@ export interface ProgressOptions {
   logger: Logger;
   /** Default: 250 ms on a terminal, 10 s for logs. */
   intervalMs?: number;
+  /** The line to show, and the fields of the JSON log line. */
+  render: () => { line: string; fields: Record<string, unknown> };
 }
 
 /**
- * Shows progress while a backfill runs: a single rewritten line on a
+ * Shows progress while a long command runs: a single rewritten line on a
  * terminal, or a JSON log line every ~10 s otherwise (Cloud Run Jobs).
  * The timer is unref'd: it never keeps the process alive.
  */
-export function startProgress(options: ProgressOptions): ProgressDisplay {
-  const { tally, tty, write, logger } = options;
+export function startTicker(options: TickerOptions): ProgressDisplay {
+  const { tty, write, logger, render } = options;
   const draw = (): void => {
-    const figures = progressFigures(tally);
-    if (tty) write(`\r\x1b[2K${formatProgressLine(figures)}`);
-    else logger.info(formatProgressLine(figures), { progress: roundFigures(figures) });
+    const { line, fields } = render();
+    if (tty) write(`\r\x1b[2K${line}`);
+    else logger.info(line, fields);
   };
   const timer = setInterval(draw, options.intervalMs ?? (tty ? 250 : 10_000));
   timer.unref();
@@ -100,6 +101,22 @@ export function startProgress(options: ProgressOptions): ProgressDisplay {
       }
     },
   };
+}
+
+export interface ProgressOptions extends Omit<TickerOptions, 'render'> {
+  tally: BackfillTally;
+}
+
+/** Backfill progress: objects and bytes done/total (totals grow until listing ends), rate, ETA. */
+export function startProgress(options: ProgressOptions): ProgressDisplay {
+  const { tally, ...ticker } = options;
+  return startTicker({
+    ...ticker,
+    render: () => {
+      const figures = progressFigures(tally);
+      return { line: formatProgressLine(figures), fields: { progress: roundFigures(figures) } };
+    },
+  });
 }
 
 function roundFigures(f: ProgressFigures): Record<string, unknown> {

@@ -86,6 +86,8 @@ export async function runBackfill(options: BackfillOptions, signal: AbortSignal)
   try {
     const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal), options.sinkLister.list(keyPrefix + prefix, signal), keyPrefix);
     for await (const entry of merged) {
+      // Stop taking work; leaving the loop closes both listings.
+      if (signal.aborted) break;
       if (entry.source !== undefined) tally.listedGcs++;
       if (entry.sink !== undefined) tally.listedS3++;
       if (!inShard(entry.name, shard)) {
@@ -106,7 +108,6 @@ export async function runBackfill(options: BackfillOptions, signal: AbortSignal)
       tally.planned.bytes += decision.object.size;
       tally.planned.byReason[decision.reason]++;
       if (options.dryRun) continue;
-      if (signal.aborted) break;
 
       const task: Promise<void> = limit(copyOne, decision).finally(() => running.delete(task));
       running.add(task);

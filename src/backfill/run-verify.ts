@@ -45,6 +45,25 @@ export interface VerifyOptions {
   onDifference?: (difference: Difference) => void;
   /** Differences kept per kind (and errors kept) for the result; the rest are counted. Default 10,000. */
   maxListed?: number;
+  /** The result to fill in (see createVerifyResult). Default: a fresh one. */
+  result?: VerifyResult;
+}
+
+/** An empty result, to pass in as `result` when something (a progress display) reads it while the audit runs. */
+export function createVerifyResult(): VerifyResult {
+  return {
+    listed: { gcs: 0, s3: 0 },
+    inSync: 0,
+    counts: { missingInS3: 0, staleInS3: 0, mismatched: 0, extraInS3: 0, errors: 0 },
+    missingInS3: [],
+    staleInS3: [],
+    mismatched: [],
+    extraInS3: [],
+    errors: [],
+    truncated: false,
+    complete: false,
+    interrupted: false,
+  };
 }
 
 export interface VerifyResult {
@@ -77,19 +96,7 @@ export async function runVerify(options: VerifyOptions, signal: AbortSignal): Pr
   const { bucket, prefix, keyPrefix, concurrency } = options;
   const shard = options.shard ?? WHOLE;
   const maxListed = options.maxListed ?? 10_000;
-  const result: VerifyResult = {
-    listed: { gcs: 0, s3: 0 },
-    inSync: 0,
-    counts: { missingInS3: 0, staleInS3: 0, mismatched: 0, extraInS3: 0, errors: 0 },
-    missingInS3: [],
-    staleInS3: [],
-    mismatched: [],
-    extraInS3: [],
-    errors: [],
-    truncated: false,
-    complete: false,
-    interrupted: false,
-  };
+  const result = options.result ?? createVerifyResult();
   const report = (d: Difference): void => {
     result.counts[d.kind]++;
     const list = result[d.kind] as Difference[];

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { checkReportPath, writeReport } from '../backfill/report.js';
-import { runVerify, type Difference, type VerifyResult } from '../backfill/run-verify.js';
+import { startTicker } from '../backfill/progress.js';
+import { createVerifyResult, runVerify, type Difference, type VerifyResult } from '../backfill/run-verify.js';
 import { parseShard } from '../backfill/shard.js';
 import { parseConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -53,6 +54,8 @@ configuration, a listing or a HEAD failed, or interrupted).`,
     const source = `gs://${args.bucket}/${args.prefix}`;
     const destination = `s3://${config.s3.bucket}/${config.s3.keyPrefix}${args.prefix}`;
     const started = Date.now();
+    const live = createVerifyResult();
+    const progress = startTicker({ tty: process.stderr.isTTY === true, write: ctx.stderr, logger, render: () => renderProgress(live, started) });
     let result: VerifyResult;
     try {
       logger.info(`verify ${source} against ${destination}${describeShard(shard)}`, { via: 'verify', source, destination, shard, concurrency });
@@ -67,10 +70,12 @@ configuration, a listing or a HEAD failed, or interrupted).`,
           concurrency,
           shard,
           onDifference: (d) => logDifference(logger, d),
+          result: live,
         },
         ctx.signal,
       );
     } finally {
+      progress.stop();
       runtime.close();
     }
 
@@ -112,6 +117,16 @@ configuration, a listing or a HEAD failed, or interrupted).`,
     return differences === 0 ? 0 : 1;
   },
 };
+
+function renderProgress(r: VerifyResult, started: number): { line: string; fields: Record<string, unknown> } {
+  const c = r.counts;
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const seconds = Math.round((Date.now() - started) / 1000);
+  return {
+    line: `verify: listed ${n(r.listed.gcs)} GCS / ${n(r.listed.s3)} S3 · ${n(r.inSync)} in sync · ${n(c.missingInS3)} missing · ${n(c.staleInS3)} stale · ${n(c.mismatched)} mismatched · ${n(c.extraInS3)} extra · ${seconds}s`,
+    fields: { via: 'verify', progress: { listed: r.listed, inSync: r.inSync, ...c, elapsedSeconds: seconds } },
+  };
+}
 
 function logDifference(logger: Logger, d: Difference): void {
   const fields = { via: 'verify', difference: d.kind, ...d, kind: undefined };

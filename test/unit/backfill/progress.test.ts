@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatProgressLine, progressFigures } from '../../../src/backfill/progress.js';
+import { formatProgressLine, progressFigures, startProgress } from '../../../src/backfill/progress.js';
 import { createTally } from '../../../src/backfill/tally.js';
 
 describe('progress', () => {
@@ -28,5 +28,49 @@ describe('progress', () => {
     const f = progressFigures(tally, 17_000);
     expect(f.etaSeconds).toBeCloseTo(17, 5);
     expect(formatProgressLine(f)).toBe('backfill 850/1,700 objects · 0.8/1.7 MiB · 50 obj/s 0.0 MiB/s · ETA 17s · 300 skipped · 1 failed');
+  });
+});
+
+describe('startProgress', () => {
+  const lines = () => {
+    const logged: Array<[string, Record<string, unknown> | undefined]> = [];
+    const logger = {
+      debug() {},
+      info: (m: string, f?: Record<string, unknown>) => void logged.push([m, f]),
+      warn() {},
+      error() {},
+      child() {
+        return logger;
+      },
+    };
+    return { logged, logger };
+  };
+
+  it('not on a terminal: JSON progress log lines with the figures', async () => {
+    const { logged, logger } = lines();
+    const tally = createTally();
+    tally.planned.objects = 4;
+    const written: string[] = [];
+    const display = startProgress({ tally, tty: false, write: (t) => void written.push(t), logger, intervalMs: 5 });
+    await new Promise((r) => setTimeout(r, 30));
+    display.stop();
+    expect(written).toEqual([]);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged[0]![0]).toMatch(/^backfill 0\/4\+ objects/);
+    expect(logged[0]![1]).toMatchObject({ progress: { listing: true, totalObjects: 4, doneObjects: 0 } });
+  });
+
+  it('on a terminal: one line rewritten in place, ended by a newline', async () => {
+    const { logged, logger } = lines();
+    const tally = createTally();
+    const written: string[] = [];
+    const display = startProgress({ tally, tty: true, write: (t) => void written.push(t), logger, intervalMs: 5 });
+    await new Promise((r) => setTimeout(r, 30));
+    tally.listingDone = true;
+    display.stop();
+    expect(logged).toEqual([]);
+    expect(written.slice(0, -1).every((t) => t.startsWith('\r\x1b[2Kbackfill '))).toBe(true);
+    expect(written.at(-2)).toMatch(/^\r\x1b\[2Kbackfill 0\/0 objects/);
+    expect(written.at(-1)).toBe('\n');
   });
 });
