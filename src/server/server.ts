@@ -146,6 +146,11 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Han
   if (ctx.isClosing()) return send(res, 503, { close: true });
 
   const log = ctx.logger;
+  // Busy: refuse before spending a signature check. Under a push backlog most
+  // requests are these, so they must cost next to nothing. It tells an
+  // unauthenticated caller only that the server is busy; slots themselves are
+  // taken only after authentication, so such a caller can never hold one.
+  if (ctx.gate.inUse >= ctx.gate.limit) return refuseBusy(req, res, route, ctx);
   const auth = await ctx.authenticator.authenticate(req.headers.authorization);
   if (!auth.ok) {
     // The reason names the check that failed (a jose error code, "audience"…),
@@ -156,10 +161,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Han
   }
 
   const release = ctx.gate.tryAcquire();
-  if (release === undefined) {
-    log.debug('push request refused (429): every copy slot is busy', { via: viaOf(route), path, limit: ctx.gate.limit });
-    return send(res, 429, { headers: { 'retry-after': '1' }, close: !bodyIsSmall(req, ctx) });
-  }
+  if (release === undefined) return refuseBusy(req, res, route, ctx);
   const request = requestSignal(res, ctx);
   try {
     await serveDelivery(req, res, route, request, ctx);
@@ -167,6 +169,12 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Han
     request.dispose();
     release();
   }
+}
+
+/** 429 at once, never a queue: Pub/Sub's push flow control backs off on it. */
+function refuseBusy(req: IncomingMessage, res: ServerResponse, route: Route, ctx: HandlerContext): void {
+  ctx.logger.debug('push request refused (429): every copy slot is busy', { via: viaOf(route), limit: ctx.gate.limit });
+  send(res, 429, { headers: { 'retry-after': '1' }, close: !bodyIsSmall(req, ctx) });
 }
 
 /** Reads, decodes, replicates and answers one authenticated delivery. */
