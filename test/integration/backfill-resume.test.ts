@@ -10,13 +10,12 @@ import {
   PutBucketVersioningCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Storage } from '@google-cloud/storage';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/backfill/shard.js';
 import { verifyCommand } from '../../src/main/verify-command.js';
 import { startCli, stopAll } from '../support/processes.js';
-import { adminS3, gcsClient, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 /**
  * Backfill as Cloud Run Jobs runs it: a separate process, killed part-way
@@ -26,9 +25,8 @@ import { adminS3, gcsClient, stackEnv, uniquePrefix, useStackEnv } from '../supp
  * S3 key prefix.
  */
 
-const COUNT = 600;
+const COUNT = 300;
 let env: Record<string, string>;
-let gcs: Storage;
 let s3: S3Client;
 let bucket: string;
 let dir: string;
@@ -37,7 +35,6 @@ let names: string[];
 
 beforeAll(async () => {
   env = useStackEnv();
-  gcs = gcsClient();
   s3 = adminS3();
   bucket = `gcs2s3-bfr-${randomBytes(4).toString('hex')}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -46,7 +43,17 @@ beforeAll(async () => {
   prefix = uniquePrefix('bfr');
   names = Array.from({ length: COUNT }, (_, i) => `${prefix}part-${i % 5}/obj-${String(i).padStart(4, '0')}`);
   const limit = pLimit(32);
-  await Promise.all(names.map((name) => limit(() => gcs.bucket(env.GCS_BUCKET!).file(name).save(Buffer.from(`bytes of ${name}`), { resumable: false, validation: false }))));
+  // Simple media uploads over fetch: about twice the storage library's rate on fake-gcs-server.
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const url = `${env.STORAGE_EMULATOR_HOST}/upload/storage/v1/b/${env.GCS_BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`;
+        const response = await fetch(url, { method: 'POST', body: `bytes of ${name}` });
+        if (!response.ok) throw new Error(`upload of ${name} failed: HTTP ${response.status}`);
+        await response.arrayBuffer();
+      }),
+    ),
+  );
 });
 
 afterAll(async () => {
