@@ -189,8 +189,11 @@ describe('startServer', () => {
     const refused = await post(url, pushBody('h3', gens[2]!));
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
+    // Busy is answered before the signature check; without a token, only that is learnt.
+    expect((await post(url, pushBody('h3', gens[2]!), {})).status).toBe(429);
     sink.release();
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([204, 204]);
+    expect((await post(url, pushBody('h3', gens[2]!), {})).status).toBe(401);
     expect([...sink.objects.keys()].sort()).toEqual(['p/h1', 'p/h2']);
     expect(server!.inFlight()).toBe(0);
   });
