@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { toReplicationError } from '../errors.js';
+import { isAbortError, toReplicationError } from '../errors.js';
 import type { ObjectEvent, Outcome } from '../model.js';
 import { mergeListings } from './merge.js';
 import { decide, type PlanDecision } from './plan.js';
@@ -78,7 +78,9 @@ export async function runBackfill(options: BackfillOptions, signal: AbortSignal)
       const error = toReplicationError(err);
       outcome = { status: 'failed', key: keyPrefix + object.name, retryable: error.retryable, error, generation: object.generation };
     }
-    recordOutcome(tally, `gs://${bucket}/${object.name}`, outcome, object.size, maxFailuresKept);
+    // Cut short by shutdown: not a failure of the object; a rerun copies it.
+    if (outcome.status === 'failed' && signal.aborted && isAbortError(outcome.error)) tally.abandoned++;
+    else recordOutcome(tally, `gs://${bucket}/${object.name}`, outcome, object.size, maxFailuresKept);
     onOutcome?.({ event, outcome, durationMs: performance.now() - started });
   };
 

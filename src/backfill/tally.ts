@@ -37,6 +37,8 @@ export interface BackfillTally {
   /** Outcomes of `replicateObject` that were skips (already-current, superseded…), by reason. */
   skippedByReason: Record<string, number>;
   failed: number;
+  /** Copies cut short by shutdown (SIGTERM): neither done nor failed; a rerun does them. */
+  abandoned: number;
   failures: FailureRecord[];
   /** Failures counted but not kept in `failures` (over the cap). */
   failuresOmitted: number;
@@ -56,6 +58,7 @@ export function createTally(now = Date.now()): BackfillTally {
     copied: { objects: 0, bytes: 0 },
     skippedByReason: {},
     failed: 0,
+    abandoned: 0,
     failures: [],
     failuresOmitted: 0,
   };

@@ -106,7 +106,7 @@ line every 10 s. One JSON log line per object copied, skipped or failed.
 
 Exit status: 0 every object copied or current; 1 some objects failed (listed
 on stderr and in the report), a listing failed, or the run was interrupted;
-2 bad usage or configuration.`,
+2 bad usage or configuration (including a bucket that does not exist).`,
   run: (ctx) => runBackfillCommand(ctx),
 };
 
@@ -179,6 +179,7 @@ export async function runBackfillCommand(ctx: CommandContext, overrides: Backfil
     skipped,
     skippedByReason: { current: t.current, ...t.skippedByReason },
     failed: t.failed,
+    abandoned: t.abandoned,
     failures: t.failures,
     failuresOmitted: t.failuresOmitted,
     extraInS3: t.extraInS3,
@@ -193,8 +194,16 @@ export async function runBackfillCommand(ctx: CommandContext, overrides: Backfil
   for (const f of t.failures.slice(0, MAX_FAILURES_PRINTED)) ctx.stderr(`  failed: ${f.object}#${f.generation ?? ''}: ${f.error}\n`);
   if (t.failed > MAX_FAILURES_PRINTED) ctx.stderr(`  … and ${t.failed - MAX_FAILURES_PRINTED} more${args.reportFile === undefined ? '' : ` (see ${args.reportFile})`}\n`);
   if (result.error !== undefined) ctx.stderr(`gcs2s3 backfill: stopped early: ${result.error.message}\n`);
-  if (result.interrupted) ctx.stderr('gcs2s3 backfill: interrupted; run it again to copy the rest\n');
+  if (result.interrupted) ctx.stderr(`gcs2s3 backfill: interrupted (${t.abandoned} copies cut short); run it again to copy the rest\n`);
+  // A bucket that does not exist is a usage error, not a failed object.
+  if (result.error !== undefined && isMissingBucket(result.error)) return 2;
   return result.complete && t.failed === 0 ? 0 : 1;
+}
+
+/** GCS `notFound` on objects.list, S3 `NoSuchBucket` on ListObjectsV2: the bucket itself is missing. */
+export function isMissingBucket(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'notFound' || code === 'NoSuchBucket';
 }
 
 /** Failures named on stderr; the report keeps up to 10,000. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBackfill, type CopyObject } from '../../../src/backfill/run-backfill.js';
 import type { ListedSinkObject, ListedSourceObject } from '../../../src/backfill/ports.js';
-import { PermanentError } from '../../../src/errors.js';
+import { AbortedError, PermanentError } from '../../../src/errors.js';
 import type { Outcome } from '../../../src/model.js';
 import { fakeListers, gcs, s3 } from './listings.js';
 
@@ -240,7 +240,7 @@ describe('runBackfill', () => {
         ...fakeListers(source, []),
         copy: async (event, signal) => {
           if (++started === 5) controller.abort();
-          if (signal.aborted) return { status: 'failed', key: event.ref.name, retryable: true, error: new Error('aborted') };
+          if (signal.aborted) return { status: 'failed', key: event.ref.name, retryable: true, error: new AbortedError('aborted') };
           return { status: 'copied', key: event.ref.name, generation: '1', bytes: 1 };
         },
         concurrency: 2,
@@ -250,5 +250,9 @@ describe('runBackfill', () => {
     expect(result.interrupted).toBe(true);
     expect(result.complete).toBe(false);
     expect(started).toBeLessThan(10);
+    // Copies cut short by the abort are not failures of their objects.
+    expect(result.tally.failed).toBe(0);
+    expect(result.tally.abandoned).toBe(started - 4);
+    expect(result.tally.copied.objects).toBe(4);
   });
 });
