@@ -102,7 +102,8 @@ task copies only the names whose SHA-256 hash mod COUNT is INDEX: the tasks
 share the work without overlap. Each task still lists the whole prefix.
 
 Progress: one rewritten line on stderr when it is a terminal, else a JSON log
-line every 10 s. One JSON log line per object copied, skipped or failed.
+line every 10 s. One JSON log line per copy attempted (copied, skipped by its
+HEAD, or failed); objects the listings show current are logged at LOG_LEVEL=debug.
 
 Exit status: 0 every object copied or current; 1 some objects failed (listed
 on stderr and in the report), a listing failed, or the run was interrupted;
