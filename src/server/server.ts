@@ -16,6 +16,7 @@ import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { decodeCloudEventRequest, decodePushRequest, type RequestVerdict } from './decode-request.js';
 import { BodyTooLargeError, declaredLength, readBody } from './read-body.js';
+import { abortReason, requestSignal, type RequestSignal } from './request-signal.js';
 import { send, statusForOutcome } from './respond.js';
 
 export interface ServerOptions {
@@ -74,9 +75,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const hardStop = new AbortController();
   const handlers = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
+  const ctx: HandlerContext = { ...options, gate, hardStop: hardStop.signal, isClosing: () => closing !== undefined };
 
   const server = createServer((req, res) => {
-    const work = handleRequest(req, res, { ...options, gate, hardStop: hardStop.signal, isClosing: () => closing !== undefined }).catch((err: unknown) => {
+    const work = handleRequest(req, res, ctx).catch((err: unknown) => {
       // A bug must cost one request, never the process.
       logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
       send(res, 503, { close: true });
@@ -162,7 +164,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Han
 
   const release = ctx.gate.tryAcquire();
   if (release === undefined) return refuseBusy(req, res, route, ctx);
-  const request = requestSignal(res, ctx);
+  const request = requestSignal(res, { timeoutMs: ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, hardStop: ctx.hardStop });
   try {
     await serveDelivery(req, res, route, request, ctx);
   } finally {
@@ -234,49 +236,6 @@ async function serveDelivery(req: IncomingMessage, res: ServerResponse, route: R
     },
   });
   send(res, status, { close: ctx.isClosing() });
-}
-
-/**
- * One AbortController per request, fired by whichever comes first: the client
- * closing the connection before the response is sent, the request timeout, or
- * the end of the shutdown drain.
- */
-interface RequestSignal {
-  signal: AbortSignal;
-  /** True once the client closed the connection before the response was sent. */
-  clientGone(): boolean;
-  dispose(): void;
-}
-
-function requestSignal(res: ServerResponse, ctx: HandlerContext): RequestSignal {
-  const controller = new AbortController();
-  let gone = false;
-  const abort = (reason: string) => (): void => {
-    if (!controller.signal.aborted) controller.abort(new Error(reason));
-  };
-  const onClose = (): void => {
-    if (res.writableFinished) return;
-    gone = true;
-    abort('client disconnected')();
-  };
-  const onHardStop = abort('server shutting down');
-  const timer = setTimeout(abort('request timeout'), ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  res.on('close', onClose);
-  if (ctx.hardStop.aborted) onHardStop();
-  else ctx.hardStop.addEventListener('abort', onHardStop, { once: true });
-  return {
-    signal: controller.signal,
-    clientGone: () => gone,
-    dispose() {
-      clearTimeout(timer);
-      res.off('close', onClose);
-      ctx.hardStop.removeEventListener('abort', onHardStop);
-    },
-  };
-}
-
-function abortReason(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
 }
 
 /**

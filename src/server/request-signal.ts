@@ -1,0 +1,56 @@
+import type { ServerResponse } from 'node:http';
+
+/** The cancellation of one request's work. */
+export interface RequestSignal {
+  signal: AbortSignal;
+  /** True once the client closed the connection before the response was sent. */
+  clientGone(): boolean;
+  /** Clears the timer and listeners; call once the request is answered. */
+  dispose(): void;
+}
+
+export interface RequestSignalOptions {
+  /** Abort after this long, ms (the push ack deadline: Pub/Sub has given up by then). */
+  timeoutMs: number;
+  /** Fires when shutdown's drain time is up. */
+  hardStop: AbortSignal;
+}
+
+/**
+ * One AbortController per request, fired by whichever comes first: the client
+ * closing the connection before the response is sent (`res` 'close' before
+ * 'finish': `req` 'close' fires as soon as the body is read, so it cannot tell),
+ * the request timeout, or the end of the shutdown drain. The reason says which.
+ */
+export function requestSignal(res: ServerResponse, options: RequestSignalOptions): RequestSignal {
+  const { hardStop } = options;
+  const controller = new AbortController();
+  let gone = false;
+  const abort = (reason: string) => (): void => {
+    if (!controller.signal.aborted) controller.abort(new Error(reason));
+  };
+  const onClose = (): void => {
+    if (res.writableFinished) return;
+    gone = true;
+    abort('client disconnected')();
+  };
+  const onHardStop = abort('server shutting down');
+  const timer = setTimeout(abort('request timeout'), options.timeoutMs);
+  res.on('close', onClose);
+  if (hardStop.aborted) onHardStop();
+  else hardStop.addEventListener('abort', onHardStop, { once: true });
+  return {
+    signal: controller.signal,
+    clientGone: () => gone,
+    dispose() {
+      clearTimeout(timer);
+      res.off('close', onClose);
+      hardStop.removeEventListener('abort', onHardStop);
+    },
+  };
+}
+
+/** The message of the reason a signal fired with. */
+export function abortReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+}
