@@ -276,6 +276,35 @@ describe('failures and shutdown', () => {
   }, 180_000);
 });
 
+describe('lease extension', () => {
+  it('a copy longer than the ack deadline is not redelivered to another worker mid-copy', async () => {
+    const proxy = await startTcpProxy(Number(new URL(env.AWS_ENDPOINT_URL_S3!).port));
+    cleanups.push(() => proxy.close());
+    // Per connection and direction; ~20 MiB over two connections at 1 MiB/s each: ~10+ s per copy, past the 10 s deadline.
+    proxy.throttle(1 * MiB);
+    const bucket = await versionedBucket();
+    const prefix = uniquePrefix('lease');
+    const sub = await notificationSubscription(); // ack deadline 10 s
+    const extra = { AWS_ENDPOINT_URL_S3: proxy.url, S3_BUCKET: bucket, PART_SIZE_MIB: '5', PART_QUEUE_SIZE: '2' };
+    const workers = [0, 1].map(() => startCli(['pull'], workerEnv(prefix, sub.name, extra)));
+    const name = `${prefix}slow.bin`;
+    try {
+      await Promise.all(workers.map((w) => w.waitFor((l) => l.message === 'pull worker started')));
+      const started = Date.now();
+      const generation = await upload(name, randomBytes(24 * MiB));
+      await waitForS3(name, generation, 120_000, bucket);
+      expect(Date.now() - started).toBeGreaterThan(12_000);
+      // Past another deadline: a lost lease would show as a second delivery now.
+      await new Promise((r) => setTimeout(r, 12_000));
+    } finally {
+      for (const w of workers) await w.stop();
+    }
+    const handled = workers.flatMap((w) => w.lines.filter((l) => l.object === `gs://${env.GCS_BUCKET}/${name}`));
+    expect(handled.map((l) => l.outcome)).toEqual(['copied']);
+    expect(await countVersions(bucket, name)).toBe(1);
+  }, 180_000);
+});
+
 describe('scale-out', () => {
   it('two workers on one subscription replicate 200 objects, every one correct', async () => {
     const prefix = uniquePrefix('scale');
