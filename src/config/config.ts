@@ -67,8 +67,8 @@ export interface Config {
   push: {
     /** PUSH_AUTH=disabled turns off token checks (local use only). */
     authDisabled: boolean;
-    /** PUSH_AUDIENCE: expected `aud` of push tokens. */
-    audience?: string;
+    /** PUSH_AUDIENCE: accepted `aud` values of push tokens (comma list). */
+    audiences: string[];
     /** PUSH_SERVICE_ACCOUNT: expected `email` of push tokens. */
     serviceAccount?: string;
     /** PUSH_OIDC_ISSUER: expected `iss`. Default Google's. */
@@ -77,6 +77,12 @@ export interface Config {
     jwksUrl: string;
     /** PORT: listening port for `serve`. Default 8080. */
     port: number;
+    /**
+     * PUSH_REQUEST_TIMEOUT_SECONDS: a request's copy is aborted after this long
+     * (1–3600). Default 600, Pub/Sub's longest ack deadline: past it the push
+     * has timed out on Pub/Sub's side and will be redelivered anyway.
+     */
+    requestTimeoutSeconds: number;
   };
   gcs: {
     /**
@@ -141,15 +147,16 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
   }
   const push: Config['push'] = {
     authDisabled: pushAuth === 'disabled',
-    audience: readVar(env, 'PUSH_AUDIENCE'),
+    audiences: parseList(readVar(env, 'PUSH_AUDIENCE')),
     serviceAccount: readVar(env, 'PUSH_SERVICE_ACCOUNT'),
     issuers: parseList(readVar(env, 'PUSH_OIDC_ISSUER')),
     jwksUrl: parseUrl('PUSH_JWKS_URL', readVar(env, 'PUSH_JWKS_URL'))?.toString() ?? GOOGLE_JWKS,
     port: parseInteger('PORT', readVar(env, 'PORT'), 8080, 1, 65535),
+    requestTimeoutSeconds: parseInteger('PUSH_REQUEST_TIMEOUT_SECONDS', readVar(env, 'PUSH_REQUEST_TIMEOUT_SECONDS'), 600, 1, 3600),
   };
   if (push.issuers.length === 0) push.issuers = GOOGLE_ISSUERS;
   if (command === 'serve' && !push.authDisabled) {
-    if (push.audience === undefined) throw new ConfigError('PUSH_AUDIENCE', 'is required for serve (the audience of the push subscription\'s OIDC token), or set PUSH_AUTH=disabled for local use');
+    if (push.audiences.length === 0) throw new ConfigError('PUSH_AUDIENCE', 'is required for serve (the audience of the push subscription\'s OIDC token), or set PUSH_AUTH=disabled for local use');
     if (push.serviceAccount === undefined) throw new ConfigError('PUSH_SERVICE_ACCOUNT', 'is required for serve (the service account the push subscription signs as), or set PUSH_AUTH=disabled for local use');
   }
 

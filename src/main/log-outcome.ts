@@ -53,3 +53,12 @@ export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
       return;
   }
 }
+
+/** Replication lag: from the generation's creation (else the event) to now, for completed work. */
+export function lagFields(event: ObjectEvent, status: string, nowMs: number): Record<string, number> {
+  if (status !== 'copied' && status !== 'updated' && status !== 'deleted') return {};
+  const since = event.timeCreated ?? event.eventTime;
+  if (since === undefined) return {};
+  const t = Date.parse(since);
+  return Number.isNaN(t) ? {} : { lagSeconds: Math.max(0, (nowMs - t) / 1000) };
+}

@@ -1,6 +1,5 @@
 import type { Config } from '../config/config.js';
 import { parseConfig } from '../config/config.js';
-import { parseInteger, readVar } from '../config/validators.js';
 import { eventPolicyFromConfig } from '../events/types.js';
 import { createLogger } from '../log/logger.js';
 import { createOidcAuthenticator, noAuthentication, type PushAuthenticator } from '../server/authenticate.js';
@@ -21,7 +20,7 @@ authenticated request:
   GET  /healthz       200 while serving
 
 Every POST needs "Authorization: Bearer <Google OIDC ID token>" with
-aud = $PUSH_AUDIENCE and email = $PUSH_SERVICE_ACCOUNT (PUSH_AUTH=disabled
+aud in $PUSH_AUDIENCE (a comma list) and email = $PUSH_SERVICE_ACCOUNT (PUSH_AUTH=disabled
 turns this off, for local use only).
 
 Answers: 204 done, ignored, or failed for good (logged at ERROR); 400 not a
@@ -34,8 +33,7 @@ seconds, aborts the rest (503), and exits 0.`,
   async run(ctx) {
     parseCommandArgs(ctx.args, {}, 0);
     const config = parseConfig(ctx.env, { command: 'serve', instanceId: instanceIdFrom(ctx.env) });
-    // Not in Config (yet): only serve reads it. Pub/Sub ack deadlines are 10–600 s.
-    const requestTimeoutSeconds = parseInteger('PUSH_REQUEST_TIMEOUT_SECONDS', readVar(ctx.env, 'PUSH_REQUEST_TIMEOUT_SECONDS'), 600, 1, 3600);
+    const { requestTimeoutSeconds } = config.push;
     const logger = createLogger({ level: config.logLevel, write: ctx.stdout });
     const runtime = buildRuntime(config, logger);
     try {
@@ -82,7 +80,7 @@ export function authenticatorFromConfig(config: Config): PushAuthenticator {
   const { push } = config;
   if (push.authDisabled) return noAuthentication;
   // parseConfig requires both for `serve` unless auth is disabled.
-  return createOidcAuthenticator({ issuers: push.issuers, audience: push.audience!, serviceAccount: push.serviceAccount!, jwksUrl: push.jwksUrl });
+  return createOidcAuthenticator({ issuers: push.issuers, audiences: push.audiences, serviceAccount: push.serviceAccount!, jwksUrl: push.jwksUrl });
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

@@ -1,8 +1,7 @@
 import type { Decoded, EventPolicy } from '../events/types.js';
 import { decodeNotification } from '../events/decode-notification.js';
 import type { Logger } from '../log/logger.js';
-import { logOutcome } from '../main/log-outcome.js';
-import type { ObjectEvent } from '../model.js';
+import { lagFields, logOutcome } from '../main/log-outcome.js';
 import { replicateObject, type ReplicateDeps } from '../replicate/replicate-object.js';
 
 /** What the worker needs of a Pub/Sub message (the client's `Message` has it). */
@@ -130,13 +129,4 @@ export async function handleMessage(message: PulledMessage, options: PullWorkerO
     fields: { messageId: message.id, deliveryAttempt: message.deliveryAttempt, ...lagFields(decoded.event, outcome.status, now()) },
   });
   return outcome.status === 'failed' && outcome.retryable ? 'nack' : 'ack';
-}
-
-/** Replication lag: from the generation's creation (else the event) to now, for completed work. */
-export function lagFields(event: ObjectEvent, status: string, nowMs: number): Record<string, number> {
-  if (status !== 'copied' && status !== 'updated' && status !== 'deleted') return {};
-  const since = event.timeCreated ?? event.eventTime;
-  if (since === undefined) return {};
-  const t = Date.parse(since);
-  return Number.isNaN(t) ? {} : { lagSeconds: Math.max(0, (nowMs - t) / 1000) };
 }

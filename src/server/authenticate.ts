@@ -25,8 +25,8 @@ export interface PushAuthenticator {
 export interface OidcAuthenticatorOptions {
   /** Accepted `iss` values (Google writes `https://accounts.google.com` or `accounts.google.com`). */
   issuers: string[];
-  /** Required `aud` (PUSH_AUDIENCE). */
-  audience: string;
+  /** Accepted `aud` values (PUSH_AUDIENCE, a comma list: e.g. the push subscription's audience and the service URL Eventarc uses). */
+  audiences: string[];
   /** Required `email` (PUSH_SERVICE_ACCOUNT), with `email_verified: true`. */
   serviceAccount: string;
   /** Where the issuer's signing keys are (PUSH_JWKS_URL). Ignored when `getKey` is given. */
@@ -79,7 +79,7 @@ export function createOidcAuthenticator(options: OidcAuthenticatorOptions): Push
       }
       // Checked after the signature so that only genuine tokens reach 403:
       // an unsigned or forged token is 401 whatever it claims.
-      if (!audienceMatches(claims.aud, options.audience)) return { ok: false, status: 403, reason: 'token audience is not PUSH_AUDIENCE' };
+      if (!audienceMatches(claims.aud, options.audiences)) return { ok: false, status: 403, reason: 'token audience is not PUSH_AUDIENCE' };
       if (typeof claims.email !== 'string' || claims.email.toLowerCase() !== expectedEmail) {
         return { ok: false, status: 403, reason: 'token email is not PUSH_SERVICE_ACCOUNT' };
       }
@@ -103,8 +103,8 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return token;
 }
 
-function audienceMatches(aud: JWTPayload['aud'], expected: string): boolean {
-  return Array.isArray(aud) ? aud.includes(expected) : aud === expected;
+function audienceMatches(aud: JWTPayload['aud'], expected: string[]): boolean {
+  return Array.isArray(aud) ? aud.some((a) => expected.includes(a)) : aud !== undefined && expected.includes(aud);
 }
 
 /**

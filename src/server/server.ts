@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { EventPolicy } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
 import { logOutcome } from '../main/log-outcome.js';
-import { lagFields } from '../pull/pull-worker.js';
+import { lagFields } from '../main/log-outcome.js';
 import { replicateObject, type ReplicateDeps } from '../replicate/replicate-object.js';
 import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';

@@ -34,6 +34,9 @@ describe('parseConfig', () => {
     [{ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_STS: 'http://b:2' }, (c: ReturnType<typeof parse>) => [c.aws.s3Endpoint, c.aws.stsEndpoint], ['http://a:1/', 'http://b:2/']],
     [{ AWS_ROLE_ARN: 'arn:minio:iam:::role/abc123' }, (c: ReturnType<typeof parse>) => c.aws.roleArn, 'arn:minio:iam:::role/abc123'],
     [{ AWS_ROLE_ARN: 'arn:aws-us-gov:iam::123456789012:role/path/to/r' }, (c: ReturnType<typeof parse>) => c.aws.roleArn, 'arn:aws-us-gov:iam::123456789012:role/path/to/r'],
+    [{ PUSH_AUDIENCE: 'https://a, https://b' }, (c: ReturnType<typeof parse>) => c.push.audiences, ['https://a', 'https://b']],
+    [{ PUSH_REQUEST_TIMEOUT_SECONDS: '120' }, (c: ReturnType<typeof parse>) => c.push.requestTimeoutSeconds, 120],
+    [{ STORAGE_EMULATOR_HOST: '127.0.0.1:4443' }, (c: ReturnType<typeof parse>) => c.gcs.endpoint, 'http://127.0.0.1:4443'],
     [{ LOG_LEVEL: 'DEBUG' }, (c: ReturnType<typeof parse>) => c.logLevel, 'debug'],
     [{ PUBSUB_SUBSCRIPTION: 'sub', GOOGLE_CLOUD_PROJECT: 'p' }, (c: ReturnType<typeof parse>) => c.pubsub.subscription, 'projects/p/subscriptions/sub'],
   ])('reads %o', (env, pick, expected) => {
@@ -62,6 +65,7 @@ describe('parseConfig', () => {
     [{ PUSH_AUDIENCE: 'https://x' }, 'serve', 'PUSH_SERVICE_ACCOUNT', /required for serve/],
     [{ PUSH_AUTH: 'off' }, 'serve', 'PUSH_AUTH', /enabled" or "disabled/],
     [{ PORT: '70000' }, 'serve', 'PORT', /1 to 65535/],
+    [{ PUSH_REQUEST_TIMEOUT_SECONDS: '0' }, 'serve', 'PUSH_REQUEST_TIMEOUT_SECONDS', /1 to 3600/],
   ] as const)('rejects %o for %s, naming %s', (env, command, setting, problem) => {
     let caught: unknown;
     try {

@@ -17,7 +17,7 @@ let otherKey: JWK;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gcs2s3-auth-'));
   fixture = await startOidcFixture({ port: 0, keyFile: join(dir, 'key.json'), serviceAccountEmail: EMAIL });
-  auth = createOidcAuthenticator({ issuers: [fixture.issuer], audience: AUDIENCE, serviceAccount: EMAIL, jwksUrl: fixture.jwksUrl });
+  auth = createOidcAuthenticator({ issuers: [fixture.issuer], audiences: [AUDIENCE], serviceAccount: EMAIL, jwksUrl: fixture.jwksUrl });
   otherKey = await generateSigningKey();
 });
 
@@ -37,6 +37,13 @@ describe('createOidcAuthenticator', () => {
   it('accepts `aud` as an array holding the audience, the email in another case, and a lower-case scheme', async () => {
     const token = await fixture.mintToken({ aud: ['other', AUDIENCE], email: EMAIL.toUpperCase() });
     expect(await auth.authenticate(`bearer ${token}`)).toEqual({ ok: true });
+  });
+
+  it('accepts any audience of a PUSH_AUDIENCE list (push subscription and Eventarc service URL), and no other', async () => {
+    const both = createOidcAuthenticator({ issuers: [fixture.issuer], audiences: [AUDIENCE, 'https://svc.example.run.app'], serviceAccount: EMAIL, jwksUrl: fixture.jwksUrl });
+    expect(await both.authenticate(bearer(await fixture.mintToken({ aud: 'https://svc.example.run.app' })))).toEqual({ ok: true });
+    expect(await both.authenticate(bearer(await fixture.mintToken({ aud: AUDIENCE })))).toEqual({ ok: true });
+    expect(await both.authenticate(bearer(await fixture.mintToken({ aud: 'https://svc.example.run.app.evil' })))).toMatchObject({ ok: false, status: 403 });
   });
 
   it('tolerates a small clock skew on exp and iat', async () => {
@@ -83,9 +90,9 @@ describe('createOidcAuthenticator', () => {
   });
 
   it('answers 503, not 401, when the signing keys cannot be fetched', async () => {
-    const unreachable = createOidcAuthenticator({ issuers: [fixture.issuer], audience: AUDIENCE, serviceAccount: EMAIL, jwksUrl: 'http://127.0.0.1:9/jwks' });
+    const unreachable = createOidcAuthenticator({ issuers: [fixture.issuer], audiences: [AUDIENCE], serviceAccount: EMAIL, jwksUrl: 'http://127.0.0.1:9/jwks' });
     expect(await unreachable.authenticate(bearer(await fixture.mintToken({ aud: AUDIENCE })))).toMatchObject({ ok: false, status: 503 });
-    const notFound = createOidcAuthenticator({ issuers: [fixture.issuer], audience: AUDIENCE, serviceAccount: EMAIL, jwksUrl: `${fixture.url}/no-such-jwks` });
+    const notFound = createOidcAuthenticator({ issuers: [fixture.issuer], audiences: [AUDIENCE], serviceAccount: EMAIL, jwksUrl: `${fixture.url}/no-such-jwks` });
     expect(await notFound.authenticate(bearer(await fixture.mintToken({ aud: AUDIENCE })))).toMatchObject({ ok: false, status: 503 });
   });
 });
