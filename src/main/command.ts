@@ -13,7 +13,8 @@ export interface CommandContext {
 }
 
 export interface Command {
-  summary: string;
+  /** One line for `gcs2s3 --help` (the list itself lives in dispatch.ts, so --help loads no command). */
+  summary?: string;
   usage: string;
   run(ctx: CommandContext): Promise<number>;
 }

@@ -1,19 +1,17 @@
 import { ConfigError } from '../errors.js';
 import type { Command, CommandContext } from './command.js';
-import { backfillCommand } from './backfill-command.js';
-import { copyCommand } from './copy-command.js';
-import { demoCommand } from './demo-command.js';
-import { pullCommand } from './pull-command.js';
-import { serveCommand } from './serve-command.js';
-import { verifyCommand } from './verify-command.js';
-
-const COMMANDS: Record<string, Command> = {
-  copy: copyCommand,
-  pull: pullCommand,
-  serve: serveCommand,
-  backfill: backfillCommand,
-  verify: verifyCommand,
-  demo: demoCommand,
+/**
+ * Commands load on demand: each process pays only for its own command's SDKs
+ * (`serve` never loads Pub/Sub, `copy` neither), which keeps the base memory
+ * in DESIGN.md §4's budget.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  copy: { summary: 'replicate one object now', load: async () => (await import('./copy-command.js')).copyCommand },
+  pull: { summary: 'run the Pub/Sub pull worker until SIGTERM/SIGINT', load: async () => (await import('./pull-command.js')).pullCommand },
+  serve: { summary: 'HTTP server on $PORT for Pub/Sub push and Eventarc CloudEvents', load: async () => (await import('./serve-command.js')).serveCommand },
+  backfill: { summary: 'copy every object under a prefix that S3 lacks or holds stale', load: async () => (await import('./backfill-command.js')).backfillCommand },
+  verify: { summary: 'compare GCS and S3 under a prefix; exit 1 on differences', load: async () => (await import('./verify-command.js')).verifyCommand },
+  demo: { summary: 'live demo on the local emulator stack (what `npm start` runs)', load: async () => (await import('./demo-command.js')).demoCommand },
 };
 
 function usage(): string {
@@ -37,11 +35,12 @@ export async function main(argv: string[], ctx: Omit<CommandContext, 'args'>): P
     ctx.stdout(`${usage()}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
     ctx.stderr(`gcs2s3: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;
   }
+  const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
     ctx.stdout(`${command.usage}\n`);
     return 0;
