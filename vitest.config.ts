@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Unit tests first; the integration project (its own worker limit) after.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -15,6 +17,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 1 },
           // Starts the local emulator stack when it is not up, and stops it afterwards if it started it.
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
+import { setMaxListeners } from 'node:events';
 import { main } from './main/dispatch.js';
 
 /** Process entry: the only place that touches process.env, argv and signals. */
 async function runProcess(): Promise<void> {
   const controller = new AbortController();
+  // Every in-flight copy and SDK request listens on this one signal; with
+  // hundreds of them Node's default limit of 10 would warn of a leak that is not one.
+  setMaxListeners(0, controller.signal);
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       process.stderr.write(`gcs2s3: second ${sig}, exiting now\n`);
