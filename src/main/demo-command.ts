@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +11,7 @@ import { eventPolicyFromConfig } from '../events/types.js';
 import { createLogger } from '../log/logger.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import { readEnvFile } from './env-file.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -40,6 +41,7 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
       ctx.stderr(`gcs2s3 demo: the local stack did not start:\n${e.stderr ?? ''}${e.stdout ?? ''}\nRun "npm run setup" first if the emulators are not built.\n`);
       return 2;
     }
+    if (!existsSync(ENV_FILE)) throw new Error(`${ENV_FILE} is missing: the local stack did not write it`);
     const stack = readEnvFile(ENV_FILE);
     say(`   up. GCS bucket gs://${stack.GCS_BUCKET} → S3 bucket s3://${stack.S3_BUCKET} (MinIO at ${stack.AWS_ENDPOINT_URL_S3})\n`);
 
@@ -167,14 +169,4 @@ async function describeArrival(runtime: Runtime, name: string, line: Record<stri
   const verified = head.ChecksumCRC32C !== undefined && head.ChecksumCRC32C === gcsCrc;
   const lag = typeof line.lagSeconds === 'number' ? `, ${line.lagSeconds.toFixed(1)} s after upload` : '';
   return `   ${verified ? '✓' : '✗'} ${name} → s3://${runtime.config.s3.bucket}/${key}  ${head.ContentLength} bytes, generation ${head.Metadata?.['gcs-generation']}, CRC32C ${head.ChecksumCRC32C} ${verified ? '= GCS (verified)' : `≠ GCS ${gcsCrc}`}${lag}`;
-}
-
-function readEnvFile(path: string): Record<string, string> {
-  if (!existsSync(path)) throw new Error(`${path} is missing: the local stack did not write it`);
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return env;
 }

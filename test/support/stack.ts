@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Storage } from '@google-cloud/storage';
 import { parseConfig, type Config } from '../../src/config/config.js';
+import { readEnvFile } from '../../src/main/env-file.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const STACK_ENV_FILE = resolve(ROOT, '.local-stack/env');
 
 /** The variables the local stack wrote (`scripts/local-stack.sh up`). */
 export function stackEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(STACK_ENV_FILE, 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return env;
+  return readEnvFile(STACK_ENV_FILE);
 }
 
 /**
