@@ -9,8 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { EventPolicy } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
-import { logOutcome } from '../main/log-outcome.js';
-import { lagFields } from '../main/log-outcome.js';
+import { lagFields, logOutcome } from '../main/log-outcome.js';
 import { replicateObject, type ReplicateDeps } from '../replicate/replicate-object.js';
 import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
