@@ -6,7 +6,9 @@
  * ratio. Flat means the ratio stays near 1 while the count grows tenfold.
  *
  * Each size runs in a fresh process so one run's heap cannot hide the
- * other's. Run: npx tsx bench/backfill-plan.ts
+ * other's. Run: npx tsx bench/backfill-plan.ts [--json]
+ * (`--json`: one JSON line, BackfillPlanResult, for bench/run.ts, which runs
+ * the compiled file under plain node so no tsx loader sits in the numbers).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +21,7 @@ const PAGE = 1000;
 const KEY_PREFIX = 'mirror/';
 const CREATED = '2024-01-01T00:00:00.000Z';
 
-interface Measurement {
+export interface Measurement {
   objects: number;
   copies: number;
   peakRssMiB: number;
@@ -126,7 +128,14 @@ function measure(count: number): Measurement {
   return JSON.parse(line) as Measurement;
 }
 
-function main(): void {
+export interface BackfillPlanResult {
+  results: Measurement[];
+  rssRatio: number;
+  liveRatio: number;
+  flat: boolean;
+}
+
+function main(json: boolean): void {
   const results = SIZES.map(measure);
   const f = (n: number): string => n.toFixed(1);
   for (const r of results) {
@@ -143,6 +152,11 @@ function main(): void {
   // (after a full GC) is what the code holds; the plain heap peak is mostly
   // how long V8 waits before collecting garbage, and RSS follows it.
   const flat = rssRatio < 1.25 && liveRatio < 1.25;
+  if (json) {
+    const summary: BackfillPlanResult = { results, rssRatio, liveRatio, flat };
+    console.log(JSON.stringify(summary));
+    return;
+  }
   console.log(
     `RESULT backfill-plan: ${flat ? 'PASS' : 'FAIL'} memory flat in object count: ` +
       `100k/10k peak RSS ratio ${rssRatio.toFixed(2)} (${f(small.peakRssMiB)} → ${f(large.peakRssMiB)} MiB), ` +
@@ -153,4 +167,4 @@ function main(): void {
 
 const childAt = process.argv.indexOf('--child');
 if (childAt !== -1) await child(Number(process.argv[childAt + 1]));
-else main();
+else main(process.argv.includes('--json'));
