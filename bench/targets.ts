@@ -1,0 +1,158 @@
+/**
+ * The targets of DESIGN.md §4, judged: each bench's result becomes rows of
+ * the results table, with the within-run ratio the target is stated in.
+ */
+import type { BackfillPlanResult } from './backfill-plan.js';
+import type { LatencyResult } from './event-latency.js';
+import type { SmallObjectResult } from './small-objects.js';
+import { RCLONE_MISSING } from './support/rclone.js';
+import type { Row } from './support/table.js';
+import type { ConcurrentMemoryResult, LargeObjectResult } from './throughput.js';
+
+export type { Row };
+
+/** One bench's outcome, with what else was on the machine while it ran. */
+export interface Section<T> {
+  value?: T;
+  error?: Error;
+  disturbed: boolean;
+  seconds: number;
+  /** 1-minute load average when the section started: others' work on the machine. */
+  load: number;
+}
+
+/** DESIGN.md §4 with the defaults: 96 MiB + 8 objects × 4 parts × 16 MiB. */
+const MEMORY_BOUND_MIB = 96 + 8 * 4 * 16;
+/** "The same for a 64 MiB and a 2 GiB object": within a quarter. */
+const SAME_MEMORY_RATIO = 1.25;
+
+function mark<T>(s: Section<T>): string {
+  return s.disturbed ? ' (vitest was running)' : '';
+}
+
+function errorRow<T>(target: string, s: Section<T>): Row {
+  return { target, measured: `failed: ${s.error?.message.split('\n')[0]?.slice(0, 90)}`, ratio: '–', goal: '–', result: 'ERROR' };
+}
+
+export function largeRows(s: Section<LargeObjectResult[]>, sizes: number[]): Row[] {
+  if (s.value === undefined) return [errorRow(`large objects ${sizes.join(', ')} MiB`, s)];
+  const rows: Row[] = [];
+  const label = (mib: number): string => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`);
+  for (const r of s.value) {
+    const sc = r.scenarios;
+    rows.push({
+      target: `large ${label(r.sizeMiB)}: replicate vs stack limit`,
+      measured: `${sc.replicate!.MiBps.toFixed(0)} MiB/s vs min(download ${sc['download-only']!.MiBps.toFixed(0)}, upload ${sc['upload-only']!.MiBps.toFixed(0)})${mark(s)}`,
+      ratio: r.ratio.toFixed(2),
+      goal: '≥ 0.90',
+      result: r.ratio >= 0.9 ? 'PASS' : 'BELOW TARGET',
+    });
+    const copy = sc['gcs2s3 copy']!;
+    const rc = sc['rclone copy'];
+    rows.push(
+      rc === undefined
+        ? { target: `large ${label(r.sizeMiB)}: vs rclone copy`, measured: RCLONE_MISSING, ratio: '–', goal: '> 1.00', result: 'SKIPPED' }
+        : {
+            target: `large ${label(r.sizeMiB)}: gcs2s3 copy vs rclone`,
+            measured: `${copy.seconds.toFixed(2)} s vs ${rc.seconds.toFixed(2)} s, whole processes (in-process replicate ${sc.replicate!.seconds.toFixed(2)} s)${mark(s)}`,
+            ratio: (rc.seconds / copy.seconds).toFixed(2),
+            goal: '> 1.00',
+            result: rc.seconds / copy.seconds > 1 ? 'PASS' : 'BELOW TARGET',
+          },
+    );
+  }
+  for (const r of s.value) {
+    const peak = r.scenarios['gcs2s3 copy']!.peakRssMiB!;
+    rows.push({
+      target: `memory ${label(r.sizeMiB)}: gcs2s3 copy peak RSS`,
+      measured: `${peak.toFixed(0)} MiB vs bound ${MEMORY_BOUND_MIB} MiB (96 + 8 × 4 × 16)`,
+      ratio: (peak / MEMORY_BOUND_MIB).toFixed(2),
+      goal: '≤ 1.00',
+      result: peak <= MEMORY_BOUND_MIB ? 'PASS' : 'BELOW TARGET',
+    });
+  }
+  if (s.value.length > 1) {
+    const [a, b] = [s.value[0]!, s.value.at(-1)!];
+    const ratio = b.scenarios['gcs2s3 copy']!.peakRssMiB! / a.scenarios['gcs2s3 copy']!.peakRssMiB!;
+    rows.push({
+      target: `memory ${label(b.sizeMiB)} ÷ ${label(a.sizeMiB)}`,
+      measured: `${b.scenarios['gcs2s3 copy']!.peakRssMiB!.toFixed(0)} / ${a.scenarios['gcs2s3 copy']!.peakRssMiB!.toFixed(0)} MiB`,
+      ratio: ratio.toFixed(2),
+      goal: `≤ ${SAME_MEMORY_RATIO.toFixed(2)}`,
+      result: ratio <= SAME_MEMORY_RATIO ? 'PASS' : 'BELOW TARGET',
+    });
+  }
+  return rows;
+}
+
+export function smallRows(s: Section<SmallObjectResult>): Row[] {
+  if (s.value === undefined) return [errorRow('small objects', s), errorRow('STS calls', s)];
+  const r = s.value;
+  const rows: Row[] = [];
+  const best = r.rclone.reduce<(typeof r.rclone)[number] | undefined>((a, b) => (a === undefined || b.objectsPerSecond > a.objectsPerSecond ? b : a), undefined);
+  const complete = r.backfill.inS3 === r.count && r.inProcess.inS3 === r.count;
+  rows.push(
+    best === undefined
+      ? { target: `small objects (${r.count} × 4 KiB) vs rclone`, measured: RCLONE_MISSING, ratio: '–', goal: '≥ 1.00', result: 'SKIPPED' }
+      : {
+          target: `small ${r.count} × 4 KiB: backfill vs rclone`,
+          measured: `${r.backfill.objectsPerSecond.toFixed(0)} vs ${best.objectsPerSecond.toFixed(0)} objects/s (best rclone)${complete ? '' : ' INCOMPLETE COPY'}${mark(s)}`,
+          ratio: (r.backfill.objectsPerSecond / best.objectsPerSecond).toFixed(2),
+          goal: '≥ 1.00',
+          result: complete && r.backfill.objectsPerSecond >= best.objectsPerSecond ? 'PASS' : 'BELOW TARGET',
+        },
+  );
+  rows.push({
+    target: `STS calls, ${r.count} copies, ${r.inProcess.concurrency} at once`,
+    measured: `${r.inProcess.stsCalls} AssumeRoleWithWebIdentity`,
+    ratio: String(r.inProcess.stsCalls),
+    goal: '= 1',
+    result: r.inProcess.stsCalls === 1 ? 'PASS' : 'BELOW TARGET',
+  });
+  return rows;
+}
+
+export function latencyRows(s: Section<LatencyResult>): Row[] {
+  if (s.value === undefined) return [errorRow('event latency', s)];
+  const r = s.value;
+  const ms = (x: number): string => `${(x * 1000).toFixed(0)} ms`;
+  const ok = r.neverVisible === 0 && r.wrongGeneration === 0;
+  return [
+    {
+      target: `event latency, ${r.count} at ${r.perSecond}/s`,
+      measured: `visible p50 ${ms(r.visible.p50)} p99 ${ms(r.visible.p99)}; lagSeconds p50 ${r.lag ? ms(r.lag.p50) : '–'} p99 ${r.lag ? ms(r.lag.p99) : '–'}${ok ? '' : ` (${r.neverVisible} missing, ${r.wrongGeneration} wrong)`}${mark(s)}`,
+      ratio: '–',
+      goal: 'reported',
+      result: ok ? 'REPORTED' : 'BELOW TARGET',
+    },
+  ];
+}
+
+export function concurrentRows(s: Section<ConcurrentMemoryResult>): Row[] {
+  if (s.value === undefined) return [errorRow('memory, 8 large objects at once', s)];
+  const r = s.value;
+  return [
+    {
+      target: `memory ${r.objects} × ${r.sizeMiB} MiB at once (backfill)`,
+      measured: `${r.peakRssMiB.toFixed(0)} MiB vs bound ${MEMORY_BOUND_MIB} MiB${mark(s)}`,
+      ratio: (r.peakRssMiB / MEMORY_BOUND_MIB).toFixed(2),
+      goal: '≤ 1.00',
+      result: r.peakRssMiB <= MEMORY_BOUND_MIB ? 'PASS' : 'BELOW TARGET',
+    },
+  ];
+}
+
+export function planRows(s: Section<BackfillPlanResult>): Row[] {
+  if (s.value === undefined) return [errorRow('backfill plan memory', s)];
+  const r = s.value;
+  return [
+    {
+      target: 'backfill plan memory, 100k ÷ 10k objects',
+      measured: `peak RSS ratio ${r.rssRatio.toFixed(2)}, live heap ratio ${r.liveRatio.toFixed(2)}${mark(s)}`,
+      ratio: Math.max(r.rssRatio, r.liveRatio).toFixed(2),
+      goal: '< 1.25',
+      result: r.flat ? 'PASS' : 'BELOW TARGET',
+    },
+  ];
+}
+
