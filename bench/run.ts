@@ -16,7 +16,9 @@
  *
  * Before measuring it waits (up to 20 min, polling every 30 s) until no
  * vitest runs: integration tests on the same two cores would skew every
- * ratio. Sections that overlapped one anyway are marked. Children run the
+ * ratio. Sections that overlapped one anyway are marked. Then it waits up to
+ * 5 min for the load average to fall below 0.75 × cores (builds count too),
+ * and prints the load each section started at. Children run the
  * compiled build (bench/.build) under plain node; every child has a deadline
  * and is stopped, with its process group, on failure or Ctrl-C. A stack this
  * run started is stopped at the end unless someone's tests are using it.
@@ -36,7 +38,7 @@ import { buildBench, compiled } from './support/build.js';
 import { childEnv } from './support/env.js';
 import { runProcess, stopAllChildren } from './support/processes.js';
 import { rcloneVersion, RCLONE_MISSING } from './support/rclone.js';
-import { ensureStack, stopStack, vitestRunning, waitForQuiet } from './support/stack.js';
+import { ensureStack, stopStack, vitestRunning, waitForLoad, waitForQuiet } from './support/stack.js';
 import { describeLargeObject, runConcurrentMemory, runLargeObjects } from './throughput.js';
 import { tableRows } from './support/table.js';
 import { concurrentRows, largeRows, latencyRows, planRows, smallRows, type Row, type Section } from './targets.js';
@@ -99,6 +101,9 @@ async function main(): Promise<number> {
 
   const quietAtStart = await waitForQuiet(20 * 60_000, 30_000, log);
   if (!quietAtStart) log('vitest kept running for 20 min: measuring anyway; the numbers are skewed');
+  const loadThreshold = cpus().length * 0.75;
+  const load = await waitForLoad(loadThreshold, 5 * 60_000, 15_000, log);
+  if (load >= loadThreshold) log(`load average still ${load.toFixed(2)} after 5 min: measuring anyway (see the load per section below)`);
   const startedStack = ensureStack();
   log(startedStack ? 'local stack started' : 'local stack already up');
   let exit = 0;

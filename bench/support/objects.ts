@@ -3,6 +3,9 @@
  * login (the worker never uses it). Loopback only.
  */
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { request } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -12,18 +15,26 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { stackEnv } from './env.js';
-import { runProcess } from './processes.js';
+import { MiB, stackEnv } from './env.js';
 
 const GCS = 'http://127.0.0.1:4443';
 
-/** Uploads `size` random bytes, streamed by curl from /dev/urandom: the bench process stays small. */
+/**
+ * Uploads `size` random bytes, streamed from /dev/urandom with a known
+ * Content-Length: nothing is held in memory (curl's --data-binary @- reads
+ * all of stdin first and gives up at 2 GiB).
+ */
 export async function uploadRandomObject(bucket: string, name: string, size: number): Promise<void> {
-  const url = `${GCS}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`;
-  await runProcess('bash', ['-c', `set -o pipefail; head -c ${size} /dev/urandom | curl -sSf -X POST --data-binary @- -H 'Content-Type: application/octet-stream' '${url}' > /dev/null`], {
-    env: process.env as Record<string, string>,
-    timeoutMs: 600_000,
-    label: `upload of gs://${bucket}/${name}`,
+  const path = `/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`;
+  const signal = AbortSignal.timeout(600_000);
+  await new Promise<void>((resolve, reject) => {
+    const req = request(`${GCS}${path}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, signal }, (res) => {
+      res.resume();
+      res.once('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`upload of gs://${bucket}/${name}: HTTP ${res.statusCode}`))));
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+    pipeline(createReadStream('/dev/urandom', { start: 0, end: size - 1, highWaterMark: MiB }), req).catch(reject);
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { ROOT, sleep } from './env.js';
 
@@ -48,6 +49,22 @@ export async function waitForQuiet(maxMs: number, pollMs: number, log: (line: st
     await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
   }
   return true;
+}
+
+/**
+ * Waits until the 1-minute load average drops below `threshold` (others'
+ * builds, not only tests, take the cores the emulators and the copy share),
+ * polling every `pollMs`, for at most `maxMs`. Resolves with the last load.
+ */
+export async function waitForLoad(threshold: number, maxMs: number, pollMs: number, log: (line: string) => void): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let said = false;
+  while (loadavg()[0]! >= threshold && Date.now() < deadline) {
+    if (!said) log(`load average ${loadavg()[0]!.toFixed(2)} ≥ ${threshold}: waiting up to ${Math.round(maxMs / 60_000)} min for the machine to calm down…`);
+    said = true;
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+  }
+  return loadavg()[0]!;
 }
 
 const TICKS_PER_SECOND = ((): number => {
