@@ -1,0 +1,50 @@
+# The Google side of gcs2s3: the worker's identity, what it may read, and the
+# settings every worker container shares.
+
+data "google_project" "this" {
+  project_id = var.project
+}
+
+# The Cloud Storage service agent of the bucket's project publishes its notifications.
+data "google_storage_project_service_account" "gcs" {
+  project = coalesce(var.source_bucket_project, var.project)
+}
+
+locals {
+  id_token_audience = coalesce(var.id_token_audience, "gcs2s3-${var.name}")
+  push_audience     = coalesce(var.push_audience, "gcs2s3-${var.name}-push")
+  pubsub_agent      = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  worker_member     = "serviceAccount:${google_service_account.worker.email}"
+  source_url        = "gs://${var.source_bucket}/${var.source_prefix}"
+
+  # Every container gets these (DESIGN.md §1 configuration): the keyless AWS
+  # identity, the destination, and the source it may replicate.
+  worker_env = merge(var.env, {
+    AWS_ROLE_ARN           = var.aws_role_arn
+    AWS_REGION             = var.aws_region
+    S3_BUCKET              = var.s3_bucket
+    S3_KEY_PREFIX          = var.s3_key_prefix
+    ID_TOKEN_AUDIENCE      = local.id_token_audience
+    SOURCE_BUCKETS         = var.source_bucket
+    REPLICATE_DELETES      = tostring(var.replicate_deletes)
+    MAX_CONCURRENT_OBJECTS = tostring(var.max_concurrent_objects)
+    GOOGLE_CLOUD_PROJECT   = var.project
+  })
+}
+
+# The worker's identity: its numeric unique_id is what the AWS role trusts.
+# No key is ever created for it: Cloud Run's metadata server mints its ID tokens.
+resource "google_service_account" "worker" {
+  project      = var.project
+  account_id   = "${var.name}-worker"
+  display_name = "gcs2s3 worker (${var.name})"
+  description  = "Reads gs://${var.source_bucket}, assumes ${var.aws_role_arn} with its ID token."
+}
+
+# Read the source objects (objects.get, media download, objects.list for
+# backfill and verify), on this bucket only.
+resource "google_storage_bucket_iam_member" "worker_reads_source" {
+  bucket = var.source_bucket
+  role   = "roles/storage.objectViewer"
+  member = local.worker_member
+}

@@ -1,0 +1,625 @@
+/**
+ * Offline checks of terraform/: no Terraform binary and no provider registry
+ * here, so every .tf file is parsed with HashiCorp's own HCL parser (compiled
+ * to WebAssembly in @cdktn/hcl2json, the maintained fork of @cdktf/hcl2json)
+ * and the deployment's invariants are read off the result: references resolve,
+ * the AWS trust pins the Google service account, the AWS policy is exactly the
+ * worker's S3 calls, every consumed subscription dead-letters, no key exists,
+ * and the worker gets every variable src/config/config.ts requires.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getReferencesInExpression, parse } from '@cdktn/hcl2json';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const TERRAFORM = join(REPO, 'terraform');
+
+// ---- The parsed configuration ----
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type Obj = { [key: string]: Json };
+
+const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const asObj = (v: Json | undefined): Obj => (isObj(v) ? v : {});
+const asArray = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+/** hcl2json gives every block as an array of bodies; one body expected. */
+const body = (v: Json | undefined): Obj => asObj(asArray(v)[0]);
+const blocks = (v: Json | undefined): Obj[] => asArray(v).filter(isObj);
+const strings = (v: Json | undefined): string[] => asArray(v).filter((x): x is string => typeof x === 'string');
+
+/** One Terraform module: a folder's .tf files merged the way Terraform merges them. */
+interface Module {
+  dir: string;
+  name: string;
+  files: Map<string, Obj>;
+  variables: Map<string, Obj>;
+  outputs: Map<string, Obj>;
+  locals: Map<string, Json>;
+  /** `type.name` -> body, for resources and (as `data.type.name`) data sources. */
+  resources: Map<string, Obj>;
+  data: Map<string, Obj>;
+  modules: Map<string, Obj>;
+  requiredProviders: Set<string>;
+}
+
+function tfDirs(dir: string): string[] {
+  const found: string[] = [];
+  const entries = readdirSync(dir);
+  if (entries.some((e) => e.endsWith('.tf'))) found.push(dir);
+  for (const e of entries) {
+    if (e.startsWith('.')) continue; // .terraform/ caches
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) found.push(...tfDirs(p));
+  }
+  return found;
+}
+
+async function loadModule(dir: string): Promise<Module> {
+  const m: Module = {
+    dir,
+    name: relative(TERRAFORM, dir),
+    files: new Map(),
+    variables: new Map(),
+    outputs: new Map(),
+    locals: new Map(),
+    resources: new Map(),
+    data: new Map(),
+    modules: new Map(),
+    requiredProviders: new Set(),
+  };
+  const add = (map: Map<string, Obj>, key: string, value: Obj, file: string): void => {
+    if (map.has(key)) throw new Error(`${m.name}/${file}: ${key} is declared twice`);
+    map.set(key, value);
+  };
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')).sort()) {
+    const json = (await parse(file, readFileSync(join(dir, file), 'utf8'))) as Obj;
+    m.files.set(file, json);
+    for (const [k, v] of Object.entries(asObj(json.variable))) add(m.variables, k, body(v), file);
+    for (const [k, v] of Object.entries(asObj(json.output))) add(m.outputs, k, body(v), file);
+    for (const [k, v] of Object.entries(asObj(json.module))) add(m.modules, k, body(v), file);
+    for (const l of blocks(json.locals)) {
+      for (const [k, v] of Object.entries(l)) {
+        if (m.locals.has(k)) throw new Error(`${m.name}/${file}: local.${k} is declared twice`);
+        m.locals.set(k, v);
+      }
+    }
+    for (const [type, named] of Object.entries(asObj(json.resource))) {
+      for (const [name, v] of Object.entries(asObj(named))) add(m.resources, `${type}.${name}`, body(v), file);
+    }
+    for (const [type, named] of Object.entries(asObj(json.data))) {
+      for (const [name, v] of Object.entries(asObj(named))) add(m.data, `${type}.${name}`, body(v), file);
+    }
+    for (const t of blocks(json.terraform)) {
+      for (const rp of blocks(t.required_providers)) for (const p of Object.keys(rp)) m.requiredProviders.add(p);
+    }
+  }
+  return m;
+}
+
+/** Every string in a value, with the dynamic-block iterators in scope where it sits. */
+function* walkStrings(value: Json, path: string, iterators: readonly string[] = []): Generator<{ text: string; path: string; iterators: readonly string[] }> {
+  if (typeof value === 'string') {
+    yield { text: value, path, iterators };
+  } else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) yield* walkStrings(v, `${path}[${i}]`, iterators);
+  } else if (isObj(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'dynamic' && isObj(v)) {
+        for (const [label, defs] of Object.entries(v)) {
+          for (const [i, def] of blocks(defs).entries()) {
+            const iterator = typeof def.iterator === 'string' ? def.iterator.replace(/^\$\{|\}$/g, '') : label;
+            yield* walkStrings(def.for_each ?? null, `${path}.dynamic.${label}[${i}].for_each`, iterators);
+            yield* walkStrings(def.content ?? null, `${path}.dynamic.${label}[${i}].content`, [...iterators, iterator]);
+          }
+        }
+      } else {
+        yield* walkStrings(v, `${path}.${k}`, iterators);
+      }
+    }
+  }
+}
+
+interface Reference {
+  ref: string;
+  path: string;
+  iterators: readonly string[];
+}
+
+/**
+ * hcl2json hands back each template with its literal quotes and newlines
+ * unescaped; quote it again (outside the ${...} parts only) so the parser
+ * reads it as the template it was.
+ */
+function quoteTemplate(text: string): string {
+  let out = '"';
+  // Stack of modes: 'text' (template text), a number (inside ${...}: open braces), 'string' (a string inside an expression).
+  const stack: Array<'text' | 'string' | number> = ['text'];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    const top = stack[stack.length - 1]!;
+    if (typeof top === 'number') {
+      if (c === '"') stack.push('string');
+      else if (c === '{') stack[stack.length - 1] = top + 1;
+      else if (c === '}') {
+        if (top === 0) stack.pop();
+        else stack[stack.length - 1] = top - 1;
+      }
+      out += c;
+    } else if ((c === '$' || c === '%') && text[i + 1] === '{' && text[i - 1] !== c) {
+      stack.push(0);
+      out += `${c}{`;
+      i += 1;
+    } else if (top === 'string') {
+      if (c === '"' && text[i - 1] !== '\\') stack.pop();
+      out += c;
+    } else {
+      out += c === '"' ? '\\"' : c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c;
+    }
+  }
+  return `${out}"`;
+}
+
+async function referencesOf(m: Module): Promise<Reference[]> {
+  const refs: Reference[] = [];
+  for (const [file, json] of m.files) {
+    for (const s of walkStrings(json, file)) {
+      if (!s.text.includes('${')) continue;
+      // A variable's type is a type expression (string, map(string)), not references.
+      if (/\.variable\.[\w-]+\[\d+\]\.type$/.test(s.path)) continue;
+      for (const r of await getReferencesInExpression(file, quoteTemplate(s.text))) refs.push({ ref: r.value, path: s.path, iterators: s.iterators });
+    }
+  }
+  return refs;
+}
+
+/** All statements of an aws_iam_policy_document, the dynamic ones' content included. */
+function statementsOf(doc: Obj): Array<{ statement: Obj; dynamic: boolean; forEach?: string }> {
+  const out: Array<{ statement: Obj; dynamic: boolean; forEach?: string }> = blocks(doc.statement).map((statement) => ({ statement, dynamic: false }));
+  for (const def of blocks(asObj(doc.dynamic).statement)) {
+    for (const c of blocks(def.content)) out.push({ statement: c, dynamic: true, forEach: String(def.for_each) });
+  }
+  return out;
+}
+
+/** Conditions of a statement, dynamic ones included. */
+function conditionsOf(statement: Obj): Obj[] {
+  return [...blocks(statement.condition), ...blocks(asObj(statement.dynamic).condition).flatMap((d) => blocks(d.content))];
+}
+
+/** `KEY = value` pairs written in an HCL object expression (as hcl2json leaves it, a string). */
+function objectKeys(expression: string): string[] {
+  return [...expression.matchAll(/\b([A-Z][A-Z0-9_]+)\s*=/g)].map((x) => x[1]!);
+}
+
+// ---- Facts from the code the deployment must match ----
+
+const configSource = readFileSync(join(REPO, 'src/config/config.ts'), 'utf8');
+/** Variables parseConfig requires for every command. */
+const requiredEverywhere = [...configSource.matchAll(/requireVar\(env, '([A-Z0-9_]+)'/g)].map((x) => x[1]!);
+/** Variables parseConfig requires for one command: `throw new ConfigError('X', 'is required for serve ...`. */
+const requiredFor = (command: string): string[] =>
+  [...configSource.matchAll(/ConfigError\('([A-Z0-9_]+)', '?`?is required for (\w+)/g)].filter((x) => x[2] === command).map((x) => x[1]!);
+/** Every variable name the configuration reads. */
+const knownVariables = new Set([...configSource.matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((x) => x[1]!));
+
+const logSources = ['src/main/log-outcome.ts', 'src/pull/pull-worker.ts', 'src/model.ts'].map((f) => readFileSync(join(REPO, f), 'utf8')).join('\n');
+
+// ---- Tests ----
+
+let modules: Module[] = [];
+const byName = (name: string): Module => {
+  const m = modules.find((x) => x.name === name);
+  if (m === undefined) throw new Error(`no Terraform module terraform/${name}`);
+  return m;
+};
+const allResources = (): Array<{ module: Module; key: string; body: Obj }> =>
+  modules.flatMap((module) => [...module.resources].map(([key, b]) => ({ module, key, body: b })));
+
+beforeAll(async () => {
+  modules = await Promise.all(tfDirs(TERRAFORM).map(loadModule));
+}, 60_000);
+
+describe('terraform/ layout', () => {
+  it('has a module for each side, monitoring, and an example root wiring them', () => {
+    expect(modules.map((m) => m.name).sort()).toEqual(
+      expect.arrayContaining(['examples/complete', 'modules/aws-destination', 'modules/gcp-replicator', 'modules/monitoring']),
+    );
+  });
+
+  it('parses every .tf file', () => {
+    const files = modules.flatMap((m) => [...m.files.keys()].map((f) => `${m.name}/${f}`));
+    expect(files.length).toBeGreaterThanOrEqual(12);
+  });
+});
+
+describe('every reference resolves', () => {
+  const ALWAYS = new Set(['path', 'terraform', 'self', 'count', 'each']);
+
+  it.each(['examples/complete', 'modules/aws-destination', 'modules/gcp-replicator', 'modules/monitoring'])('%s', async (name) => {
+    const m = byName(name);
+    const problems: string[] = [];
+    for (const { ref, path, iterators } of await referencesOf(m)) {
+      const [root, second, third, fourth] = ref.split('.');
+      if (root === undefined || ALWAYS.has(root) || iterators.includes(root)) continue;
+      if (root === 'var') {
+        if (!m.variables.has(second!)) problems.push(`${path}: var.${second} is not declared`);
+      } else if (root === 'local') {
+        if (!m.locals.has(second!)) problems.push(`${path}: local.${second} is not declared`);
+      } else if (root === 'data') {
+        if (!m.data.has(`${second}.${third}`)) problems.push(`${path}: data.${second}.${third} is not declared`);
+      } else if (root === 'module') {
+        const call = m.modules.get(second!);
+        if (call === undefined) {
+          problems.push(`${path}: module.${second} is not declared`);
+          continue;
+        }
+        const child = byName(relative(TERRAFORM, resolve(m.dir, String(call.source))));
+        if (third !== undefined && !child.outputs.has(third)) problems.push(`${path}: module.${second} (${child.name}) has no output ${third}`);
+      } else {
+        const key = `${root}.${second}`;
+        const resource = m.resources.get(key);
+        if (resource === undefined) {
+          problems.push(`${path}: ${key} is not declared${iterators.length > 0 ? ` (iterators in scope: ${iterators.join(', ')})` : ''}`);
+          continue;
+        }
+        // A counted resource is a list: `x.y.attr` without an index fails at plan time.
+        const whole = third === undefined; // depends_on, or the whole list
+        if (resource.count !== undefined && !whole && !/^\d+$/.test(third) && third !== '*') {
+          problems.push(`${path}: ${key} has count, so ${ref} needs an index`);
+        }
+        void fourth;
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('module calls pass only declared variables, and every required one', () => {
+    const problems: string[] = [];
+    for (const m of modules) {
+      for (const [callName, call] of m.modules) {
+        const child = byName(relative(TERRAFORM, resolve(m.dir, String(call.source))));
+        const passed = Object.keys(call).filter((k) => !['source', 'version', 'providers', 'depends_on', 'count', 'for_each'].includes(k));
+        for (const k of passed) if (!child.variables.has(k)) problems.push(`${m.name}: module.${callName} passes ${k}, which ${child.name} does not declare`);
+        for (const [k, v] of child.variables) {
+          if (!('default' in v) && !passed.includes(k)) problems.push(`${m.name}: module.${callName} does not pass ${k}, required by ${child.name}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('every declared variable is used (no setting that does nothing)', async () => {
+    const problems: string[] = [];
+    for (const m of modules) {
+      const used = new Set((await referencesOf(m)).filter((r) => r.ref.startsWith('var.')).map((r) => r.ref.split('.')[1]));
+      for (const v of m.variables.keys()) if (!used.has(v)) problems.push(`${m.name}: var.${v} is never used`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('every resource and data source has its provider in required_providers', () => {
+    const problems: string[] = [];
+    for (const m of modules) {
+      for (const key of [...m.resources.keys(), ...m.data.keys()]) {
+        const provider = key.split('_')[0]!;
+        if (!m.requiredProviders.has(provider)) problems.push(`${m.name}: ${key} needs provider "${provider}" in required_providers`);
+      }
+      // A root must declare what its modules need too.
+      for (const call of m.modules.values()) {
+        const child = byName(relative(TERRAFORM, resolve(m.dir, String(call.source))));
+        for (const p of child.requiredProviders) if (!m.requiredProviders.has(p)) problems.push(`${m.name}: module ${child.name} needs provider "${p}"`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('no static credentials anywhere', () => {
+  const KEY_RESOURCES = ['aws_iam_access_key', 'aws_iam_user', 'aws_iam_user_policy', 'aws_iam_user_login_profile', 'google_service_account_key', 'google_storage_hmac_key', 'google_apikeys_key'];
+
+  it('declares no access key, service account key, HMAC key or IAM user', () => {
+    const found = allResources().filter((r) => KEY_RESOURCES.includes(r.key.split('.')[0]!) || /hmac|access_key|_key$/.test(r.key.split('.')[0]!));
+    expect(found.map((r) => `${r.module.name}: ${r.key}`)).toEqual([]);
+  });
+
+  it('no container is given an AWS key variable', () => {
+    const env = byName('modules/gcp-replicator');
+    const worker = String(env.locals.get('worker_env'));
+    const service = String(env.locals.get('service_env'));
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      expect(objectKeys(worker)).not.toContain(k);
+      expect(objectKeys(service)).not.toContain(k);
+    }
+    // ... nor through the pass-through map: its validation refuses them.
+    const validation = JSON.stringify(env.variables.get('env'));
+    expect(validation).toContain('AWS_SECRET_ACCESS_KEY');
+  });
+});
+
+describe('AWS: the role trusts one Google service account', () => {
+  const trustDoc = (): Obj => {
+    const aws = byName('modules/aws-destination');
+    const role = aws.resources.get('aws_iam_role.worker');
+    expect(role?.assume_role_policy).toBe('${data.aws_iam_policy_document.trust.json}');
+    return aws.data.get('aws_iam_policy_document.trust')!;
+  };
+
+  it('federates accounts.google.com for sts:AssumeRoleWithWebIdentity only', () => {
+    const statements = statementsOf(trustDoc());
+    expect(statements).toHaveLength(1);
+    const s = statements[0]!.statement;
+    expect(strings(s.actions)).toEqual(['sts:AssumeRoleWithWebIdentity']);
+    expect(s.effect ?? 'Allow').toBe('Allow');
+    const principals = blocks(s.principals);
+    expect(principals.map((p) => [p.type, strings(p.identifiers)])).toEqual([['Federated', ['accounts.google.com']]]);
+  });
+
+  it('pins accounts.google.com:aud, :oaud and :sub with StringEquals', () => {
+    const conditions = conditionsOf(statementsOf(trustDoc())[0]!.statement);
+    const pinned = Object.fromEntries(conditions.map((c) => [c.variable, { test: c.test, values: strings(c.values) }]));
+    expect(pinned).toEqual({
+      'accounts.google.com:aud': { test: 'StringEquals', values: ['${var.google_service_account_unique_id}'] },
+      'accounts.google.com:oaud': { test: 'StringEquals', values: ['${var.id_token_audience}'] },
+      'accounts.google.com:sub': { test: 'StringEquals', values: ['${var.google_service_account_unique_id}'] },
+    });
+  });
+
+  it('takes the unique id from the Google resource and the audience the worker uses, never typed by hand', () => {
+    const root = byName('examples/complete');
+    const call = root.modules.get('aws')!;
+    expect(call.google_service_account_unique_id).toBe('${module.gcp.service_account_unique_id}');
+    expect(call.id_token_audience).toBe('${module.gcp.id_token_audience}');
+    const gcp = byName('modules/gcp-replicator');
+    expect(gcp.outputs.get('service_account_unique_id')?.value).toBe('${google_service_account.worker.unique_id}');
+    expect(gcp.outputs.get('id_token_audience')?.value).toBe('${local.id_token_audience}');
+    // The same local is the worker's ID_TOKEN_AUDIENCE: the token's aud is what :oaud expects.
+    expect(String(gcp.locals.get('worker_env'))).toMatch(/ID_TOKEN_AUDIENCE\s*=\s*local\.id_token_audience/);
+    // And the role the worker assumes is that role.
+    expect(root.modules.get('gcp')!.aws_role_arn).toBe('${module.aws.role_arn}');
+    expect(byName('modules/aws-destination').outputs.get('role_arn')?.value).toBe('${aws_iam_role.worker.arn}');
+  });
+});
+
+describe('AWS: least privilege on the destination', () => {
+  const ALLOWED = new Set(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListBucket', 's3:DeleteObject', 'kms:GenerateDataKey', 'kms:Decrypt']);
+
+  const policyDocs = (): Array<{ module: Module; key: string; doc: Obj }> =>
+    modules.flatMap((module) => [...module.data].filter(([k]) => k.startsWith('aws_iam_policy_document.')).map(([key, doc]) => ({ module, key, doc })));
+
+  it('has no "*" action or resource in any AWS policy, and no Deny/Not* tricks to reason about', () => {
+    const problems: string[] = [];
+    for (const { module, key, doc } of policyDocs()) {
+      for (const { statement } of statementsOf(doc)) {
+        for (const a of strings(statement.actions)) if (a.includes('*')) problems.push(`${module.name} ${key}: action ${a}`);
+        for (const r of strings(statement.resources)) {
+          if (r === '*' || /:::\*$|:\*$/.test(r)) problems.push(`${module.name} ${key}: resource ${r}`);
+        }
+        for (const k of ['not_actions', 'not_resources', 'not_principals']) if (k in statement) problems.push(`${module.name} ${key}: ${k}`);
+        for (const p of blocks(statement.principals)) for (const id of strings(p.identifiers)) if (id === '*') problems.push(`${module.name} ${key}: principal *`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('every AWS policy attached comes from a checked policy document; no managed policy is attached', () => {
+    const problems: string[] = [];
+    for (const { module, key, body: b } of allResources()) {
+      const type = key.split('.')[0]!;
+      if (['aws_iam_role_policy_attachment', 'aws_iam_policy_attachment', 'aws_iam_group_policy_attachment'].includes(type)) problems.push(`${module.name}: ${key}`);
+      if (['aws_iam_role_policy', 'aws_iam_policy', 'aws_s3_bucket_policy'].includes(type) && !/^\$\{data\.aws_iam_policy_document\.\w+\.json\}$/.test(String(b.policy))) {
+        problems.push(`${module.name}: ${key} policy is not a data.aws_iam_policy_document`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('allows only the S3 (and KMS) actions the worker calls, on the bucket and prefix', () => {
+    const aws = byName('modules/aws-destination');
+    const statements = statementsOf(aws.data.get('aws_iam_policy_document.worker')!);
+    const actions = statements.flatMap((s) => strings(s.statement.actions));
+    expect(actions.filter((a) => !ALLOWED.has(a))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListBucket']));
+    for (const { statement } of statements) {
+      const resources = strings(statement.resources);
+      const acts = strings(statement.actions);
+      if (acts.includes('s3:ListBucket')) expect(resources).toEqual(['${local.bucket_arn}']);
+      else if (acts.some((a) => a.startsWith('s3:'))) expect(resources.every((r) => r === '${local.objects_arn}' || r === '${statement.value}')).toBe(true);
+    }
+    expect(aws.locals.get('objects_arn')).toBe('${local.bucket_arn}/${var.key_prefix}*');
+  });
+
+  it('grants DeleteObject only when deletes are replicated, KMS only when a key is given', () => {
+    const statements = statementsOf(byName('modules/aws-destination').data.get('aws_iam_policy_document.worker')!);
+    const gate = (action: string): string | undefined => statements.find((s) => strings(s.statement.actions).includes(action))?.forEach;
+    expect(gate('s3:DeleteObject')).toMatch(/var\.replicate_deletes/);
+    expect(gate('kms:Decrypt')).toMatch(/var\.kms_key_arn/);
+  });
+
+  it('aborts incomplete multipart uploads with a lifecycle rule', () => {
+    const lifecycle = byName('modules/aws-destination').resources.get('aws_s3_bucket_lifecycle_configuration.destination');
+    const rule = blocks(lifecycle?.rule).find((r) => r.abort_incomplete_multipart_upload !== undefined);
+    expect(rule?.status).toBe('Enabled');
+    expect(body(rule?.abort_incomplete_multipart_upload).days_after_initiation).toBe('${var.abort_incomplete_multipart_upload_days}');
+  });
+});
+
+describe('Google Cloud: notifications, subscriptions, identities', () => {
+  it('notifies OBJECT_FINALIZE always, deletes only when replicated, as JSON_API_V1', () => {
+    const n = byName('modules/gcp-replicator').resources.get('google_storage_notification.source')!;
+    expect(n.payload_format).toBe('JSON_API_V1');
+    expect(String(n.event_types)).toContain('"OBJECT_FINALIZE"');
+    expect(String(n.event_types)).toMatch(/var\.replicate_deletes \? \["OBJECT_DELETE"/);
+    expect(strings(n.depends_on)).toContain('${google_pubsub_topic_iam_member.gcs_publishes_notifications}');
+  });
+
+  it('every subscription the worker consumes has a dead-letter policy, retry backoff and no expiry', () => {
+    const problems: string[] = [];
+    let consumed = 0;
+    for (const m of modules) {
+      const deadLetterTopics = new Set([...m.resources].filter(([k]) => k.startsWith('google_pubsub_subscription.')).flatMap(([, s]) => blocks(s.dead_letter_policy).map((d) => String(d.dead_letter_topic))));
+      for (const [key, s] of m.resources) {
+        if (!key.startsWith('google_pubsub_subscription.')) continue;
+        expect(body(s.expiration_policy).ttl, `${key} must never expire`).toBe('');
+        // The subscription that only keeps dead letters is not consumed.
+        if (deadLetterTopics.has(String(s.topic))) continue;
+        consumed += 1;
+        const dlp = body(s.dead_letter_policy);
+        if (dlp.dead_letter_topic === undefined) problems.push(`${m.name}: ${key} has no dead_letter_policy`);
+        if (dlp.max_delivery_attempts === undefined) problems.push(`${m.name}: ${key} has no max_delivery_attempts`);
+        if (body(s.retry_policy).minimum_backoff === undefined) problems.push(`${m.name}: ${key} has no retry_policy`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(consumed).toBeGreaterThanOrEqual(2); // pull and push
+  });
+
+  it('the dead-letter topic has a subscription, so dead letters are kept, and the Pub/Sub agent can forward them', () => {
+    const gcp = byName('modules/gcp-replicator');
+    expect(gcp.resources.get('google_pubsub_subscription.dead_letter')?.topic).toBe('${google_pubsub_topic.dead_letter.id}');
+    const publisher = gcp.resources.get('google_pubsub_topic_iam_member.pubsub_agent_publishes_dead_letters');
+    expect([publisher?.topic, publisher?.role, publisher?.member]).toEqual(['${google_pubsub_topic.dead_letter.name}', 'roles/pubsub.publisher', '${local.pubsub_agent}']);
+    const subscriber = gcp.resources.get('google_pubsub_subscription_iam_member.pubsub_agent_forwards_dead_letters');
+    expect([subscriber?.role, subscriber?.member]).toEqual(['roles/pubsub.subscriber', '${local.pubsub_agent}']);
+  });
+
+  it('push subscriptions sign with an OIDC token whose audience the service expects', () => {
+    const gcp = byName('modules/gcp-replicator');
+    const push = gcp.resources.get('google_pubsub_subscription.push')!;
+    const oidc = body(body(push.push_config).oidc_token);
+    expect(oidc).toEqual({ service_account_email: '${google_service_account.push[0].email}', audience: '${local.push_audience}' });
+    expect(String(body(push.push_config).push_endpoint)).toMatch(/\/pubsub\/push$/);
+    const service = gcp.resources.get('google_cloud_run_v2_service.worker')!;
+    expect(String(service.custom_audiences)).toContain('local.push_audience');
+    const invoker = gcp.resources.get('google_cloud_run_v2_service_iam_member.push_invokes_worker')!;
+    expect([invoker.role, invoker.member]).toEqual(['roles/run.invoker', 'serviceAccount:${google_service_account.push[0].email}']);
+  });
+
+  it('grants only narrow roles, on single resources, never on the project', () => {
+    const ALLOWED_ROLES = new Set(['roles/storage.objectViewer', 'roles/pubsub.subscriber', 'roles/pubsub.publisher', 'roles/run.invoker', 'roles/iam.serviceAccountTokenCreator']);
+    const problems: string[] = [];
+    for (const { module, key, body: b } of allResources()) {
+      const type = key.split('.')[0]!;
+      if (/^google_(project|folder|organization)_iam_/.test(type)) problems.push(`${module.name}: ${key} grants on a whole project/folder/organization`);
+      if (/^google_.*_iam_(member|binding|policy)$/.test(type) && !ALLOWED_ROLES.has(String(b.role))) problems.push(`${module.name}: ${key} grants ${String(b.role)}`);
+    }
+    expect(problems).toEqual([]);
+    const gcp = byName('modules/gcp-replicator');
+    const reader = gcp.resources.get('google_storage_bucket_iam_member.worker_reads_source')!;
+    expect([reader.bucket, reader.role, reader.member]).toEqual(['${var.source_bucket}', 'roles/storage.objectViewer', '${local.worker_member}']);
+    const puller = gcp.resources.get('google_pubsub_subscription_iam_member.worker_pulls')!;
+    expect([puller.subscription, puller.role, puller.member]).toEqual(['${google_pubsub_subscription.pull[0].name}', 'roles/pubsub.subscriber', '${local.worker_member}']);
+  });
+});
+
+describe('Google Cloud: the worker containers', () => {
+  const gcp = (): Module => byName('modules/gcp-replicator');
+  const container = (resource: Obj, nested: boolean): Obj => {
+    const template = body(resource.template);
+    return body((nested ? body(template.template) : template).containers);
+  };
+
+  it('passes every variable src/config/config.ts requires, and only variables it reads', () => {
+    expect(requiredEverywhere).toEqual(expect.arrayContaining(['AWS_ROLE_ARN', 'S3_BUCKET']));
+    const worker = objectKeys(String(gcp().locals.get('worker_env')));
+    const service = objectKeys(String(gcp().locals.get('service_env')));
+    for (const v of [...requiredEverywhere, 'ID_TOKEN_AUDIENCE', 'AWS_REGION']) expect(worker, v).toContain(v);
+    for (const v of [...requiredFor('pull'), ...requiredFor('serve')]) expect(service, v).toContain(v);
+    expect(requiredFor('pull')).toContain('PUBSUB_SUBSCRIPTION');
+    expect(requiredFor('serve')).toEqual(expect.arrayContaining(['PUSH_AUDIENCE', 'PUSH_SERVICE_ACCOUNT']));
+    expect([...worker, ...service].filter((k) => !knownVariables.has(k))).toEqual([]);
+  });
+
+  it('runs pull (or serve in push mode) on the service, healthy on /healthz, with CPU always on for pull', () => {
+    const service = gcp().resources.get('google_cloud_run_v2_service.worker')!;
+    const c = container(service, false);
+    expect(strings(c.args)).toEqual(['${var.mode == "push" ? "serve" : "pull"}']);
+    expect(body(body(c.startup_probe).http_get).path).toBe('/healthz');
+    expect(body(c.resources).cpu_idle).toBe('${var.mode == "push"}');
+    for (const e of blocks(asObj(c.dynamic).env)) expect(e.for_each).toBe('${local.service_env}');
+    const preconditions = blocks(body(service.lifecycle).precondition).map((p) => String(p.condition));
+    expect(preconditions).toContain('${var.mode != "pull" || var.min_instances >= 1}');
+    expect(body(body(service.template).scaling).min_instance_count).toBe('${var.min_instances}');
+    expect(body(service.template).service_account).toBe('${google_service_account.worker.email}');
+  });
+
+  it('has a backfill job over the source prefix, sharded by task count, as the worker identity', () => {
+    const job = gcp().resources.get('google_cloud_run_v2_job.backfill')!;
+    expect(strings(container(job, true).args)).toEqual(['backfill', '${local.source_url}']);
+    expect(gcp().locals.get('source_url')).toBe('gs://${var.source_bucket}/${var.source_prefix}');
+    expect(body(job.template).task_count).toBe('${var.backfill_tasks}');
+    expect(body(body(job.template).template).service_account).toBe('${google_service_account.worker.email}');
+    for (const e of blocks(asObj(container(job, true).dynamic).env)) expect(e.for_each).toBe('${local.worker_env}');
+  });
+
+  it('runs the image the user built, everywhere', () => {
+    for (const key of ['google_cloud_run_v2_service.worker', 'google_cloud_run_v2_job.backfill', 'google_cloud_run_v2_job.verify']) {
+      const r = gcp().resources.get(key)!;
+      expect(container(r, key.includes('_job.')).image, key).toBe('${var.image}');
+    }
+  });
+});
+
+describe('operations: metrics and alerts from the worker logs', () => {
+  const mon = (): Module => byName('modules/monitoring');
+  const metric = (name: string): Obj => mon().resources.get(`google_logging_metric.${name}`)!;
+
+  it('reads only fields and values the worker logs', () => {
+    const filters = [...mon().resources].filter(([k]) => k.startsWith('google_logging_metric.')).map(([, m]) => `${String(m.filter)} ${JSON.stringify(m.label_extractors ?? {})} ${String(m.value_extractor ?? '')}`);
+    const fields = new Set(filters.flatMap((f) => [...f.matchAll(/jsonPayload\.(\w+)/g)].map((x) => x[1]!)));
+    expect([...fields].sort()).toEqual(['bytes', 'event', 'lagSeconds', 'outcome', 'retryable', 'via']);
+    for (const f of fields) expect(logSources, `the worker logs no "${f}" field`).toMatch(new RegExp(`\\b${f}\\b`));
+    const outcomes = String(mon().locals.get('outcomes'));
+    for (const o of ['copied', 'skipped', 'updated', 'deleted', 'failed', 'ignored', 'malformed']) {
+      expect(outcomes).toContain(`\\"${o}\\"`.replace(/\\/g, ''));
+      expect(logSources).toContain(`'${o}'`);
+    }
+    expect(logSources).toContain("kind: 'finalize'");
+  });
+
+  it('counts objects by outcome, measures bytes and lag as distributions', () => {
+    expect(metric('objects').label_extractors).toMatchObject({ outcome: 'EXTRACT(jsonPayload.outcome)' });
+    expect(body(metric('objects').metric_descriptor)).toMatchObject({ metric_kind: 'DELTA', value_type: 'INT64' });
+    expect(metric('bytes').value_extractor).toBe('EXTRACT(jsonPayload.bytes)');
+    expect(body(metric('bytes').metric_descriptor).value_type).toBe('DISTRIBUTION');
+    expect(metric('lag').value_extractor).toBe('EXTRACT(jsonPayload.lagSeconds)');
+    expect(body(metric('lag').metric_descriptor)).toMatchObject({ value_type: 'DISTRIBUTION', unit: 's' });
+    expect(String(metric('lag').filter)).toContain('jsonPayload.event=\\"finalize\\"'.replace(/\\/g, ''));
+  });
+
+  it('alerts on failures (permanent, dead-lettered) and on lag (p99 and backlog age), to the given channels', () => {
+    const failures = mon().resources.get('google_monitoring_alert_policy.failures')!;
+    const lag = mon().resources.get('google_monitoring_alert_policy.lag')!;
+    const filtersOf = (p: Obj): string => blocks(p.conditions).map((c) => String(body(c.condition_threshold).filter)).join('\n');
+    expect(filtersOf(failures)).toContain('local.permanent_failures_metric');
+    expect(filtersOf(failures)).toContain('dead_letter_message_count');
+    expect(filtersOf(lag)).toContain('local.lag_metric');
+    expect(filtersOf(lag)).toContain('oldest_unacked_message_age');
+    const lagCondition = blocks(lag.conditions).map((c) => body(c.condition_threshold)).find((t) => String(t.filter).includes('lag_metric'))!;
+    expect(body(lagCondition.aggregations).per_series_aligner).toBe('ALIGN_PERCENTILE_99');
+    expect(lagCondition.threshold_value).toBe('${var.lag_alert_seconds}');
+    for (const p of [failures, lag]) {
+      expect(p.notification_channels).toBe('${var.notification_channels}');
+      // Resource-type restrictions are mandatory in alert filters.
+      for (const c of blocks(p.conditions)) expect(String(body(c.condition_threshold).filter)).toMatch(/resource\.type=|local\.subscription_filter/);
+      expect(strings(p.depends_on)).toContain('${time_sleep.metrics_propagate}');
+    }
+  });
+});
+
+describe('the example root', () => {
+  it('asks only for what it cannot know: the tfvars example sets exactly the required variables', () => {
+    const root = byName('examples/complete');
+    const required = [...root.variables].filter(([, v]) => !('default' in v)).map(([k]) => k).sort();
+    expect(required).toEqual(['aws_region', 'gcp_project', 'gcp_region', 'image', 's3_bucket', 'source_bucket']);
+    const example = readFileSync(join(root.dir, 'terraform.tfvars.example'), 'utf8');
+    const set = [...example.matchAll(/^(\w+)\s*=/gm)].map((x) => x[1]!).sort();
+    expect(set).toEqual(required);
+  });
+
+  it('outputs the commands the README tells users to run', () => {
+    const outputs = [...byName('examples/complete').outputs.keys()];
+    expect(outputs).toEqual(expect.arrayContaining(['aws_role_arn', 'backfill_command', 'verify_command', 'logs_command', 'dashboard_url', 'dead_letter_subscription']));
+  });
+});
