@@ -9,14 +9,14 @@ locals {
 
   dashboard_charts = [
     {
-      title = "Bytes replicated per second"
+      title   = "Bytes replicated per second"
       queries = ["sum(rate(${local.promql_prefix}_bytes_sum{${local.on_service}}[5m]))"]
-      plot  = "LINE"
+      plot    = "LINE"
     },
     {
-      title = "Objects per second, by outcome"
+      title   = "Objects per second, by outcome"
       queries = ["sum by (outcome) (rate(${local.promql_prefix}_objects{${local.on_service}}[5m]))"]
-      plot  = "STACKED_AREA"
+      plot    = "STACKED_AREA"
     },
     {
       title = "Replication lag, p50 and p99 (s)"
@@ -24,17 +24,17 @@ locals {
         "histogram_quantile(0.5, sum by (le) (rate(${local.promql_prefix}_lag_bucket{${local.on_service}}[5m])))",
         "histogram_quantile(0.99, sum by (le) (rate(${local.promql_prefix}_lag_bucket{${local.on_service}}[5m])))",
       ]
-      plot  = "LINE"
+      plot = "LINE"
     },
     {
-      title = "Notifications waiting (pending replication)"
+      title   = "Notifications waiting (pending replication)"
       queries = ["sum(pubsub_googleapis_com:subscription_num_undelivered_messages{${local.on_sub}})"]
-      plot  = "LINE"
+      plot    = "LINE"
     },
     {
-      title = "Oldest waiting notification (s)"
+      title   = "Oldest waiting notification (s)"
       queries = ["max(pubsub_googleapis_com:subscription_oldest_unacked_message_age{${local.on_sub}})"]
-      plot  = "LINE"
+      plot    = "LINE"
     },
     {
       title = "Failed: permanent failures and dead letters per 5 min"
@@ -42,7 +42,7 @@ locals {
         "sum by (outcome) (increase(${local.promql_prefix}_permanent_failures[5m]))",
         "sum(increase(pubsub_googleapis_com:subscription_dead_letter_message_count{${local.on_sub}}[5m]))",
       ]
-      plot  = "STACKED_BAR"
+      plot = "STACKED_BAR"
     },
   ]
 }
