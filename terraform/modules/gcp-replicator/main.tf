@@ -11,8 +11,8 @@ data "google_storage_project_service_account" "gcs" {
 }
 
 locals {
-  id_token_audience = coalesce(var.id_token_audience, "gcs2s3-${var.name}")
-  push_audience     = coalesce(var.push_audience, "gcs2s3-${var.name}-push")
+  id_token_audience = coalesce(var.id_token_audience, "${var.name}-aws-sts")
+  push_audience     = coalesce(var.push_audience, "${var.name}-push")
   pubsub_agent      = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
   worker_member     = "serviceAccount:${google_service_account.worker.email}"
   source_url        = "gs://${var.source_bucket}/${var.source_prefix}"

@@ -85,7 +85,7 @@ variable "s3_key_prefix" {
 }
 
 variable "id_token_audience" {
-  description = "The worker's ID_TOKEN_AUDIENCE, pinned as accounts.google.com:oaud in the AWS trust policy. Default \"gcs2s3-<name>\"."
+  description = "The worker's ID_TOKEN_AUDIENCE, pinned as accounts.google.com:oaud in the AWS trust policy. Default \"<name>-aws-sts\"."
   type        = string
   default     = null
 }
@@ -186,7 +186,7 @@ variable "message_retention_duration" {
 }
 
 variable "push_audience" {
-  description = "Push mode: audience of the push OIDC token (PUSH_AUDIENCE, and a custom audience of the service). Default \"gcs2s3-<name>-push\"."
+  description = "Push mode: audience of the push OIDC token (PUSH_AUDIENCE, and a custom audience of the service). Default \"<name>-push\"."
   type        = string
   default     = null
 }

@@ -3,8 +3,8 @@
 # from the worker's own structured logs and Pub/Sub's metrics: nothing extra
 # runs. Every worker log line for an object carries `outcome` (copied, skipped,
 # updated, deleted, failed, ignored, malformed), `via` (pull, push, backfill,
-# copy), `event` (finalize, metadataUpdate, delete); copies add `bytes`, and
-# copies of a new generation through pull or push add `lagSeconds` (object
+# cloudevent, copy), `event` (finalize, metadataUpdate, delete); copies add `bytes`, and
+# copies on notification add `lagSeconds` (object
 # created in GCS -> complete in S3); failures add `retryable`.
 
 locals {
@@ -44,7 +44,7 @@ resource "google_logging_metric" "objects" {
     labels {
       key         = "via"
       value_type  = "STRING"
-      description = "pull, push, backfill or copy"
+      description = "pull, push, cloudevent, backfill or copy"
     }
     labels {
       key         = "event"
@@ -72,7 +72,7 @@ resource "google_logging_metric" "bytes" {
     labels {
       key         = "via"
       value_type  = "STRING"
-      description = "pull, push, backfill or copy"
+      description = "pull, push, cloudevent, backfill or copy"
     }
   }
   value_extractor = "EXTRACT(jsonPayload.bytes)"
@@ -89,14 +89,14 @@ resource "google_logging_metric" "bytes" {
   }
 }
 
-# Only new generations copied through pull or push: a backfill copies old
+# Only new generations copied on notification (pull, push, CloudEvent): a backfill copies old
 # objects on purpose, and a metadata update or a delete measured from the
 # object's creation would read as days of lag.
 resource "google_logging_metric" "lag" {
   project     = var.project
   name        = "${local.metric_prefix}_lag"
   description = "gcs2s3: replication lag of each new object generation, from its creation in GCS to its completion in S3."
-  filter      = "${local.worker_logs} AND jsonPayload.outcome=\"copied\" AND jsonPayload.event=\"finalize\" AND jsonPayload.via=(\"pull\" OR \"push\") AND jsonPayload.lagSeconds>=0"
+  filter      = "${local.worker_logs} AND jsonPayload.outcome=\"copied\" AND jsonPayload.event=\"finalize\" AND jsonPayload.via=(\"pull\" OR \"push\" OR \"cloudevent\") AND jsonPayload.lagSeconds>=0"
   metric_descriptor {
     metric_kind  = "DELTA"
     value_type   = "DISTRIBUTION"
@@ -105,7 +105,7 @@ resource "google_logging_metric" "lag" {
     labels {
       key         = "via"
       value_type  = "STRING"
-      description = "pull or push"
+      description = "pull, push or cloudevent"
     }
   }
   value_extractor = "EXTRACT(jsonPayload.lagSeconds)"
@@ -142,7 +142,7 @@ resource "google_logging_metric" "permanent_failures" {
     labels {
       key         = "via"
       value_type  = "STRING"
-      description = "pull, push, backfill or copy"
+      description = "pull, push, cloudevent, backfill or copy"
     }
   }
   label_extractors = {
