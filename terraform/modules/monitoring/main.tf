@@ -2,11 +2,10 @@
 # and operations replicated, operations failed, and what is pending), built
 # from the worker's own structured logs and Pub/Sub's metrics: nothing extra
 # runs. Every worker log line for an object carries `outcome` (copied, skipped,
-# updated, deleted, failed, ignored, malformed), `via` (pull, push, backfill,
-# cloudevent, copy), `event` (finalize, metadataUpdate, delete); copies add `bytes`, and
-# copies on notification add `lagSeconds` (object
-# created in GCS -> complete in S3); failures add `retryable`.
-
+# updated, deleted, failed, ignored, malformed), `via` (pull, push, cloudevent,
+# backfill, copy) and `event` (finalize, metadataUpdate, delete); copies add
+# `bytes`, copies made on a notification add `lagSeconds` (object created in
+# GCS -> complete in S3), failures add `retryable`.
 locals {
   metric_prefix = replace(var.name, "-", "_")
 
