@@ -6,6 +6,7 @@
 # backfill, copy) and `event` (finalize, metadataUpdate, delete); copies add
 # `bytes`, copies made on a notification add `lagSeconds` (object created in
 # GCS -> complete in S3), failures add `retryable`.
+
 locals {
   metric_prefix = replace(var.name, "-", "_")
 
