@@ -38,7 +38,9 @@ resource "google_service_account" "worker" {
   project      = var.project
   account_id   = "${var.name}-worker"
   display_name = "gcs2s3 worker (${var.name})"
-  description  = "Reads gs://${var.source_bucket}, assumes ${var.aws_role_arn} with its ID token."
+  # Nothing from the AWS side here: the role's trust is built from this
+  # account's unique_id, so naming the role would make a dependency cycle.
+  description = "gcs2s3: reads gs://${var.source_bucket}; its ID token assumes the AWS role in AWS_ROLE_ARN."
 }
 
 # Read the source objects (objects.get, media download, objects.list for

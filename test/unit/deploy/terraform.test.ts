@@ -205,6 +205,100 @@ function objectKeys(expression: string): string[] {
   return [...expression.matchAll(/\b([A-Z][A-Z0-9_]+)\s*=/g)].map((x) => x[1]!);
 }
 
+/**
+ * Terraform's dependency graph, as far as references make it: one node per
+ * resource, data source, local, variable and output, per module instance
+ * (`gcp/` for module "gcp"), edges to what each one's expressions reference.
+ * Module arguments feed the child's variables; a module's depends_on makes
+ * everything in it depend on those targets. Terraform refuses a cycle at plan
+ * time ("Cycle: ..."), which no parse alone would show.
+ */
+async function dependencyGraph(root: Module): Promise<Map<string, Set<string>>> {
+  const graph = new Map<string, Set<string>>();
+  const edge = (from: string, to: string): void => {
+    if (!graph.has(from)) graph.set(from, new Set());
+    if (!graph.has(to)) graph.set(to, new Set());
+    graph.get(from)!.add(to);
+  };
+  const targetOf = (prefix: string, ref: string): string | undefined => {
+    const [a, b, c] = ref.split('.');
+    if (a === 'var' || a === 'local') return `${prefix}${a}.${b}`;
+    if (a === 'data') return `${prefix}data.${b}.${c}`;
+    if (a === 'module') return c === undefined ? `${prefix}${b}/` : `${prefix}${b}/output.${c}`;
+    if (a === undefined || ['path', 'terraform', 'self', 'count', 'each'].includes(a) || b === undefined) return undefined;
+    return `${prefix}${a}.${b}`;
+  };
+  const refsIn = async (value: Json, file: string): Promise<Array<{ ref: string; iterators: readonly string[] }>> => {
+    const out: Array<{ ref: string; iterators: readonly string[] }> = [];
+    for (const s of walkStrings(value, file)) {
+      if (!s.text.includes('${')) continue;
+      for (const r of await getReferencesInExpression(file, quoteTemplate(s.text))) out.push({ ref: r.value, iterators: s.iterators });
+    }
+    return out;
+  };
+  const link = async (node: string, prefix: string, value: Json): Promise<void> => {
+    if (!graph.has(node)) graph.set(node, new Set());
+    for (const { ref, iterators } of await refsIn(value, node)) {
+      if (iterators.includes(ref.split('.')[0]!)) continue;
+      const target = targetOf(prefix, ref);
+      if (target !== undefined && !target.endsWith('/')) edge(node, target);
+    }
+  };
+  const add = async (m: Module, prefix: string, moduleDependsOn: string[]): Promise<void> => {
+    for (const [key, b] of m.resources) {
+      await link(`${prefix}${key}`, prefix, b);
+      for (const d of moduleDependsOn) edge(`${prefix}${key}`, d);
+    }
+    for (const [key, b] of m.data) {
+      await link(`${prefix}data.${key}`, prefix, b);
+      for (const d of moduleDependsOn) edge(`${prefix}data.${key}`, d);
+    }
+    for (const [key, v] of m.locals) await link(`${prefix}local.${key}`, prefix, v);
+    for (const [key, b] of m.outputs) await link(`${prefix}output.${key}`, prefix, b.value ?? null);
+    for (const key of m.variables.keys()) if (!graph.has(`${prefix}var.${key}`)) graph.set(`${prefix}var.${key}`, new Set());
+    for (const [name, call] of m.modules) {
+      const child = byName(relative(TERRAFORM, resolve(m.dir, String(call.source))));
+      const childPrefix = `${prefix}${name}/`;
+      const dependsOn: string[] = [];
+      for (const { ref } of await refsIn(call.depends_on ?? [], `${prefix}module.${name}`)) {
+        const target = targetOf(prefix, ref);
+        if (target !== undefined) dependsOn.push(target);
+      }
+      for (const [arg, value] of Object.entries(call)) {
+        if (['source', 'version', 'providers', 'depends_on', 'count', 'for_each'].includes(arg)) continue;
+        await link(`${childPrefix}var.${arg}`, prefix, value);
+      }
+      await add(child, childPrefix, [...moduleDependsOn, ...dependsOn]);
+    }
+  };
+  await add(root, '', []);
+  return graph;
+}
+
+/** A cycle in the graph, as the list of its nodes, or undefined. */
+function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined;
+    if (state.get(node) === 'open') return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, 'open');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      const cycle = visit(next);
+      if (cycle !== undefined) return cycle;
+    }
+    stack.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const node of graph.keys()) {
+    const cycle = visit(node);
+    if (cycle !== undefined) return cycle;
+  }
+  return undefined;
+}
+
 // ---- Facts from the code the deployment must match ----
 
 const configSource = readFileSync(join(REPO, 'src/config/config.ts'), 'utf8');
@@ -325,6 +419,11 @@ describe('every reference resolves', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+  it.each(['examples/complete', 'modules/aws-destination', 'modules/gcp-replicator', 'modules/monitoring'])('%s has no dependency cycle (the AWS role trusts the service account, the service needs the role)', async (name) => {
+    const graph = await dependencyGraph(byName(name));
+    expect(graph.size).toBeGreaterThan(10);
+    expect(findCycle(graph)).toBeUndefined();
   });
 });
 
