@@ -17,8 +17,9 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { buildBench, compiled } from './support/build.js';
+import { deferCleanup, exitOnSignal } from './support/cleanup.js';
 import { childEnv, quantile, sleep, stackEnv, uniquePrefix } from './support/env.js';
-import { adminS3, deleteGcsPrefix, deleteS3Prefix, listS3Keys, s3Generation, uploadSmallObject } from './support/objects.js';
+import { adminS3, listS3Keys, removeBenchObjects, s3Generation, uploadSmallObject } from './support/objects.js';
 import { startProcess, stopAllChildren, withExitReport } from './support/processes.js';
 import { ensureStack } from './support/stack.js';
 
@@ -53,6 +54,10 @@ export async function runEventLatency(options: { count: number; perSecond: numbe
   const prefix = uniquePrefix('latency');
   const subscription = `projects/${env.GOOGLE_CLOUD_PROJECT}/subscriptions/${prefix.slice(0, -1)}`;
   const s3 = adminS3();
+  const cleanup = deferCleanup(async () => {
+    await pubsub('DELETE', subscription).catch((err: unknown) => options.log(`deleting ${subscription}: ${String(err)}`));
+    await removeBenchObjects(bucket, dest, prefix, options.log);
+  });
   await pubsub('PUT', subscription, { topic: env.PUBSUB_TOPIC, ackDeadlineSeconds: 60 });
   const worker = startProcess(process.execPath, [...withExitReport(), compiled('src/cli.ts'), 'pull'], {
     env: childEnv({ PUBSUB_SUBSCRIPTION: subscription, INCLUDE_PREFIXES: prefix, LOG_LEVEL: 'info' }, { keepStorageHost: true }),
@@ -132,9 +137,7 @@ export async function runEventLatency(options: { count: number; perSecond: numbe
   } finally {
     polling.abort();
     await worker.stop().catch(() => undefined);
-    await pubsub('DELETE', subscription).catch((err: unknown) => options.log(`deleting ${subscription}: ${String(err)}`));
-    await deleteGcsPrefix(bucket, prefix).catch((err: unknown) => options.log(`cleanup of gs://${bucket}/${prefix}: ${String(err)}`));
-    await deleteS3Prefix(s3, dest, prefix).catch((err: unknown) => options.log(`cleanup of s3://${dest}/${prefix}: ${String(err)}`));
+    await cleanup();
     s3.destroy();
   }
 }
@@ -154,8 +157,7 @@ async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 200);
   const perSecond = Number(process.argv[3] ?? 20);
   const log = (line: string): void => console.error(line);
-  process.once('SIGINT', () => (stopAllChildren(), process.exit(130)));
-  process.once('SIGTERM', () => (stopAllChildren(), process.exit(130)));
+  exitOnSignal(log);
   try {
     ensureStack();
     await buildBench(log);

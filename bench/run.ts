@@ -35,6 +35,7 @@ import type { BackfillPlanResult } from './backfill-plan.js';
 import { describeLatency, runEventLatency } from './event-latency.js';
 import { describeSmallObjects, runSmallObjects } from './small-objects.js';
 import { buildBench, compiled } from './support/build.js';
+import { exitOnSignal } from './support/cleanup.js';
 import { childEnv } from './support/env.js';
 import { runProcess, stopAllChildren } from './support/processes.js';
 import { rcloneVersion, RCLONE_MISSING } from './support/rclone.js';
@@ -91,13 +92,7 @@ async function main(): Promise<number> {
   process.on('warning', (w) => {
     if (!`${w.name} ${w.message}`.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
   });
-  const onSignal = (sig: string): void => {
-    log(`${sig}: stopping every child process`);
-    stopAllChildren();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  exitOnSignal(log);
 
   const quietAtStart = await waitForQuiet(20 * 60_000, 30_000, log);
   if (!quietAtStart) log('vitest kept running for 20 min: measuring anyway; the numbers are skewed');

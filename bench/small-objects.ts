@@ -15,8 +15,9 @@
 import { pathToFileURL } from 'node:url';
 import type { ReplicateManyResult } from './children/replicate-many.js';
 import { buildBench, compiled } from './support/build.js';
+import { deferCleanup, exitOnSignal } from './support/cleanup.js';
 import { childEnv, stackEnv, uniquePrefix } from './support/env.js';
-import { adminS3, deleteGcsPrefix, deleteS3Prefix, listS3Keys, seedSmallObjects } from './support/objects.js';
+import { adminS3, deleteGcsPrefix, deleteS3Prefix, removeBenchObjects, listS3Keys, seedSmallObjects } from './support/objects.js';
 import { runJsonChild, runProcess, stopAllChildren, withExitReport } from './support/processes.js';
 import { RCLONE_MISSING, rcloneCopy, rcloneVersion } from './support/rclone.js';
 import { ensureStack } from './support/stack.js';
@@ -50,6 +51,7 @@ export async function runSmallObjects(options: { count: number; sizeBytes: numbe
   const prefix = uniquePrefix('small');
   const src = `${prefix}src/`;
   const s3 = adminS3();
+  const cleanup = deferCleanup(() => removeBenchObjects(bucket, dest, prefix, options.log));
   const rclone = rcloneVersion();
   const count = async (keyPrefix: string): Promise<number> => (await listS3Keys(s3, dest, keyPrefix)).length;
   try {
@@ -119,8 +121,7 @@ export async function runSmallObjects(options: { count: number; sizeBytes: numbe
       ...(rclone === undefined ? { rcloneSkipped: RCLONE_MISSING } : {}),
     };
   } finally {
-    await deleteGcsPrefix(bucket, prefix).catch((err: unknown) => options.log(`cleanup of gs://${bucket}/${prefix}: ${String(err)}`));
-    await deleteS3Prefix(s3, dest, prefix).catch((err: unknown) => options.log(`cleanup of s3://${dest}/${prefix}: ${String(err)}`));
+    await cleanup();
     s3.destroy();
   }
 }
@@ -143,8 +144,7 @@ export function describeSmallObjects(r: SmallObjectResult): string[] {
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 2000);
   const log = (line: string): void => console.error(line);
-  process.once('SIGINT', () => (stopAllChildren(), process.exit(130)));
-  process.once('SIGTERM', () => (stopAllChildren(), process.exit(130)));
+  exitOnSignal(log);
   try {
     ensureStack();
     await buildBench(log);

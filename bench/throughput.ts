@@ -19,8 +19,9 @@
 import { pathToFileURL } from 'node:url';
 import type { TransferResult } from './children/transfer.js';
 import { buildBench, compiled } from './support/build.js';
+import { deferCleanup, exitOnSignal } from './support/cleanup.js';
 import { childEnv, median, MiB, stackEnv, uniquePrefix } from './support/env.js';
-import { adminS3, deleteGcsPrefix, deleteS3Prefix, uploadRandomObject } from './support/objects.js';
+import { adminS3, deleteGcsPrefix, deleteS3Prefix, removeBenchObjects, uploadRandomObject } from './support/objects.js';
 import { runJsonChild, runProcess, stopAllChildren, withExitReport } from './support/processes.js';
 import { RCLONE_MISSING, RCLONE_MULTIPART_LIKE_OURS, rcloneCopy, rcloneVersion } from './support/rclone.js';
 import { cpuSince, cpuSnapshot, ensureStack } from './support/stack.js';
@@ -67,6 +68,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
   const rclone = rcloneVersion();
   if (rclone === undefined) options.log(`${RCLONE_MISSING} (skipping the rclone comparison)`);
   const s3 = adminS3();
+  const cleanup = deferCleanup(() => removeBenchObjects(bucket, dest, prefix, options.log));
   const results: LargeObjectResult[] = [];
   try {
     for (const sizeMiB of options.sizesMiB) {
@@ -150,8 +152,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
     }
     return results;
   } finally {
-    await deleteGcsPrefix(bucket, prefix).catch((err: unknown) => options.log(`cleanup of gs://${bucket}/${prefix}: ${String(err)}`));
-    await deleteS3Prefix(s3, dest, prefix).catch((err: unknown) => options.log(`cleanup of s3://${dest}/${prefix}: ${String(err)}`));
+    await cleanup();
     s3.destroy();
   }
 }
@@ -175,6 +176,7 @@ export async function runConcurrentMemory(options: { objects: number; sizeMiB: n
   const dest = env.S3_BUCKET!;
   const prefix = uniquePrefix('concurrent');
   const s3 = adminS3();
+  const cleanup = deferCleanup(() => removeBenchObjects(bucket, dest, prefix, options.log));
   try {
     options.log(`memory at full concurrency: uploading ${options.objects} × ${options.sizeMiB} MiB to gs://${bucket}/${prefix}`);
     await Promise.all(Array.from({ length: options.objects }, (_, i) => uploadRandomObject(bucket, `${prefix}src/object-${i}.bin`, options.sizeMiB * MiB)));
@@ -187,8 +189,7 @@ export async function runConcurrentMemory(options: { objects: number; sizeMiB: n
     if (run.peakRssMiB === undefined) throw new Error('gcs2s3 backfill reported no peak RSS');
     return { objects: options.objects, sizeMiB: options.sizeMiB, seconds: run.wallSeconds, peakRssMiB: run.peakRssMiB, ...(run.cpuSeconds === undefined ? {} : { cpuSeconds: run.cpuSeconds }) };
   } finally {
-    await deleteGcsPrefix(bucket, prefix).catch((err: unknown) => options.log(`cleanup of gs://${bucket}/${prefix}: ${String(err)}`));
-    await deleteS3Prefix(s3, dest, prefix).catch((err: unknown) => options.log(`cleanup of s3://${dest}/${prefix}: ${String(err)}`));
+    await cleanup();
     s3.destroy();
   }
 }
@@ -217,12 +218,7 @@ export function describeLargeObject(r: LargeObjectResult): string[] {
 async function main(): Promise<void> {
   const sizesMiB = (process.argv[2] ?? '64,2048').split(',').map(Number);
   const log = (line: string): void => console.error(line);
-  const onSignal = (): void => {
-    stopAllChildren();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  exitOnSignal(log);
   try {
     ensureStack();
     await buildBench(log);

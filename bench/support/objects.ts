@@ -43,7 +43,8 @@ export async function uploadSmallObject(bucket: string, name: string, body: Buff
   const res = await fetch(`${GCS}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream' },
-    body,
+    // A copy backed by a plain ArrayBuffer: what fetch's BodyInit accepts in every @types/node.
+    body: new Uint8Array(body),
     signal: AbortSignal.timeout(30_000),
   });
   if (!res.ok) throw new Error(`upload of gs://${bucket}/${name}: HTTP ${res.status} ${await res.text()}`);
@@ -123,4 +124,15 @@ export async function deleteS3Prefix(s3: S3Client, bucket: string, prefix: strin
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
   }
   return keys.length;
+}
+
+/** Removes a bench's objects under `prefix` from both buckets; logs failures, never throws. */
+export async function removeBenchObjects(gcsBucket: string, s3Bucket: string, prefix: string, log: (line: string) => void): Promise<void> {
+  const s3 = adminS3();
+  try {
+    await deleteGcsPrefix(gcsBucket, prefix).catch((err: unknown) => log(`cleanup of gs://${gcsBucket}/${prefix}: ${String(err)}`));
+    await deleteS3Prefix(s3, s3Bucket, prefix).catch((err: unknown) => log(`cleanup of s3://${s3Bucket}/${prefix}: ${String(err)}`));
+  } finally {
+    s3.destroy();
+  }
 }
