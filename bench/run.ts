@@ -36,7 +36,8 @@ import { describeLatency, runEventLatency } from './event-latency.js';
 import { describeSmallObjects, runSmallObjects } from './small-objects.js';
 import { buildBench, compiled } from './support/build.js';
 import { exitOnSignal } from './support/cleanup.js';
-import { childEnv } from './support/env.js';
+import { parseConfig } from '../src/config/config.js';
+import { childEnv, transferSettings } from './support/env.js';
 import { runProcess, stopAllChildren } from './support/processes.js';
 import { rcloneVersion, RCLONE_MISSING } from './support/rclone.js';
 import { ensureStack, stopStack, vitestRunning, waitForLoad, waitForQuiet } from './support/stack.js';
@@ -108,9 +109,10 @@ async function main(): Promise<number> {
     const rclone = rcloneVersion();
     if (rclone === undefined) log(`${RCLONE_MISSING} (the rclone comparisons are skipped)`);
 
+    const transfer = transferSettings((env) => parseConfig(env, { command: 'copy', instanceId: 'bench' }).transfer);
     const sizesMiB = quick ? [64, 256] : [64, 2048];
-    const large = await section('large objects', () => runLargeObjects({ sizesMiB, log }));
-    const concurrent = await section('memory at full concurrency', () => runConcurrentMemory({ objects: 8, sizeMiB: quick ? 64 : 256, log }));
+    const large = await section('large objects', () => runLargeObjects({ sizesMiB, transfer, log }));
+    const concurrent = await section('memory at full concurrency', () => runConcurrentMemory({ objects: transfer.objects, sizeMiB: quick ? 64 : 256, log }));
     const small = await section('small objects', () => runSmallObjects({ count: quick ? 500 : 2000, sizeBytes: 4096, log }));
     const latency = await section('event latency', () => runEventLatency({ count: quick ? 100 : 200, perSecond: 20, log }));
     const plan = await section('backfill plan', async () => {
@@ -118,7 +120,7 @@ async function main(): Promise<number> {
       return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as BackfillPlanResult;
     });
 
-    const rows: Row[] = [...largeRows(large, sizesMiB), ...concurrentRows(concurrent), ...smallRows(small), ...latencyRows(latency), ...planRows(plan)];
+    const rows: Row[] = [...largeRows(large, sizesMiB, transfer), ...concurrentRows(concurrent, transfer), ...smallRows(small), ...latencyRows(latency), ...planRows(plan)];
     const sections: Array<[string, Section<unknown>]> = [['large', large], ['concurrent', concurrent], ['small', small], ['latency', latency], ['plan', plan]];
     const total = (performance.now() - started) / 1000;
     const out: string[] = [

@@ -6,6 +6,7 @@ import type { BackfillPlanResult } from './backfill-plan.js';
 import type { LatencyResult } from './event-latency.js';
 import type { SmallObjectResult } from './small-objects.js';
 import { RCLONE_MISSING } from './support/rclone.js';
+import { memoryBoundMiB, type TransferSettings } from './support/env.js';
 import type { Row } from './support/table.js';
 import type { ConcurrentMemoryResult, LargeObjectResult } from './throughput.js';
 
@@ -21,8 +22,6 @@ export interface Section<T> {
   load: number;
 }
 
-/** DESIGN.md §4 with the defaults: 96 MiB + 8 objects × 4 parts × 16 MiB. */
-const MEMORY_BOUND_MIB = 96 + 8 * 4 * 16;
 /** "The same for a 64 MiB and a 2 GiB object": within a quarter. */
 const SAME_MEMORY_RATIO = 1.25;
 
@@ -34,7 +33,8 @@ function errorRow<T>(target: string, s: Section<T>): Row {
   return { target, measured: `failed: ${s.error?.message.split('\n')[0]?.slice(0, 90)}`, ratio: '–', goal: '–', result: 'ERROR' };
 }
 
-export function largeRows(s: Section<LargeObjectResult[]>, sizes: number[]): Row[] {
+export function largeRows(s: Section<LargeObjectResult[]>, sizes: number[], t: TransferSettings): Row[] {
+  const bound = memoryBoundMiB(t);
   if (s.value === undefined) return [errorRow(`large objects ${sizes.join(', ')} MiB`, s)];
   const rows: Row[] = [];
   const label = (mib: number): string => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`);
@@ -65,10 +65,10 @@ export function largeRows(s: Section<LargeObjectResult[]>, sizes: number[]): Row
     const peak = r.scenarios['gcs2s3 copy']!.peakRssMiB!;
     rows.push({
       target: `memory ${label(r.sizeMiB)}: gcs2s3 copy peak RSS`,
-      measured: `${peak.toFixed(0)} MiB vs bound ${MEMORY_BOUND_MIB} MiB (96 + 8 × 4 × 16)`,
-      ratio: (peak / MEMORY_BOUND_MIB).toFixed(2),
+      measured: `${peak.toFixed(0)} MiB vs bound ${bound} MiB (96 + ${t.objects} × ${t.queue} × ${t.partMiB})`,
+      ratio: (peak / bound).toFixed(2),
       goal: '≤ 1.00',
-      result: peak <= MEMORY_BOUND_MIB ? 'PASS' : 'BELOW TARGET',
+      result: peak <= bound ? 'PASS' : 'BELOW TARGET',
     });
   }
   if (s.value.length > 1) {
@@ -128,16 +128,17 @@ export function latencyRows(s: Section<LatencyResult>): Row[] {
   ];
 }
 
-export function concurrentRows(s: Section<ConcurrentMemoryResult>): Row[] {
+export function concurrentRows(s: Section<ConcurrentMemoryResult>, t: TransferSettings): Row[] {
+  const bound = memoryBoundMiB(t);
   if (s.value === undefined) return [errorRow('memory, 8 large objects at once', s)];
   const r = s.value;
   return [
     {
       target: `memory ${r.objects} × ${r.sizeMiB} MiB at once (backfill)`,
-      measured: `${r.peakRssMiB.toFixed(0)} MiB vs bound ${MEMORY_BOUND_MIB} MiB${mark(s)}`,
-      ratio: (r.peakRssMiB / MEMORY_BOUND_MIB).toFixed(2),
+      measured: `${r.peakRssMiB.toFixed(0)} MiB vs bound ${bound} MiB${mark(s)}`,
+      ratio: (r.peakRssMiB / bound).toFixed(2),
       goal: '≤ 1.00',
-      result: r.peakRssMiB <= MEMORY_BOUND_MIB ? 'PASS' : 'BELOW TARGET',
+      result: r.peakRssMiB <= bound ? 'PASS' : 'BELOW TARGET',
     },
   ];
 }

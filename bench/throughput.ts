@@ -20,10 +20,11 @@ import { pathToFileURL } from 'node:url';
 import type { TransferResult } from './children/transfer.js';
 import { buildBench, compiled } from './support/build.js';
 import { deferCleanup, exitOnSignal } from './support/cleanup.js';
-import { childEnv, median, MiB, stackEnv, uniquePrefix } from './support/env.js';
+import { parseConfig } from '../src/config/config.js';
+import { childEnv, median, MiB, stackEnv, transferSettings, uniquePrefix, type TransferSettings } from './support/env.js';
 import { adminS3, deleteGcsPrefix, deleteS3Prefix, removeBenchObjects, uploadRandomObject } from './support/objects.js';
 import { runJsonChild, runProcess, stopAllChildren, withExitReport } from './support/processes.js';
-import { RCLONE_MISSING, RCLONE_MULTIPART_LIKE_OURS, rcloneCopy, rcloneVersion } from './support/rclone.js';
+import { RCLONE_MISSING, rcloneCopy, rcloneMultipartFlags, rcloneVersion } from './support/rclone.js';
 import { cpuSince, cpuSnapshot, ensureStack } from './support/stack.js';
 
 export type Scenario = 'download-only' | 'upload-only' | 'replicate' | 'gcs2s3 copy' | 'rclone copy';
@@ -49,10 +50,14 @@ export interface LargeObjectResult {
   /** The replicate child with the highest peak RSS: where the memory went. */
   replicateMemory: TransferResult;
   rcloneSkipped?: string;
+  /** Part size and queue of this run; rclone was given the same. */
+  transfer: TransferSettings;
+  rcloneFlags: string[];
 }
 
 export interface LargeObjectOptions {
   sizesMiB: number[];
+  transfer: TransferSettings;
   /** Rounds for objects up to 256 MiB (short runs are noisy); larger objects get one. */
   smallRounds?: number;
   log: (line: string) => void;
@@ -67,6 +72,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
   const prefix = uniquePrefix('large');
   const rclone = rcloneVersion();
   if (rclone === undefined) options.log(`${RCLONE_MISSING} (skipping the rclone comparison)`);
+  const rcloneFlags = [...rcloneMultipartFlags(options.transfer.partMiB, options.transfer.queue), '--transfers', '1'];
   const s3 = adminS3();
   const cleanup = deferCleanup(() => removeBenchObjects(bucket, dest, prefix, options.log));
   const results: LargeObjectResult[] = [];
@@ -111,7 +117,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
             srcPrefix: dir,
             dstBucket: dest,
             dstPrefix: `${prefix}rclone-r${round}`,
-            flags: [...RCLONE_MULTIPART_LIKE_OURS, '--transfers', '1'],
+            flags: rcloneFlags,
             timeoutMs: CHILD_TIMEOUT_MS,
             label: `rclone copy ${sizeMiB} MiB`,
           });
@@ -145,6 +151,8 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
         ratio: scenarios.replicate!.MiBps / limitMiBps,
         replicateMemory: transfers.reduce((a, b) => (b.peakRssMiB > a.peakRssMiB ? b : a)),
         ...(rclone === undefined ? { rcloneSkipped: RCLONE_MISSING } : {}),
+        transfer: options.transfer,
+        rcloneFlags,
       });
       // fake-gcs-server holds objects in memory: free it before the next size.
       await deleteGcsPrefix(bucket, dir);
@@ -210,7 +218,7 @@ export function describeLargeObject(r: LargeObjectResult): string[] {
     `  replicate memory: peak RSS ${f(m.peakRssMiB)} MiB (baseline ${f(m.baselineRssMiB)} MiB after loading the SDKs), ` +
       `peak heap used ${f(m.peakHeapUsedMiB)} MiB, external ${f(m.peakExternalMiB)} MiB, of which ArrayBuffers ${f(m.peakArrayBuffersMiB)} MiB`,
   );
-  if (r.rcloneSkipped === undefined) lines.push(`  rclone flags: ${RCLONE_MULTIPART_LIKE_OURS.join(' ')} --transfers 1 (our PART_SIZE_MIB 16, PART_QUEUE_SIZE 4)`);
+  if (r.rcloneSkipped === undefined) lines.push(`  rclone flags: ${r.rcloneFlags.join(' ')} (ours: PART_SIZE_MIB ${r.transfer.partMiB}, PART_QUEUE_SIZE ${r.transfer.queue})`);
   else lines.push(`  ${r.rcloneSkipped}`);
   return lines;
 }
@@ -222,7 +230,8 @@ async function main(): Promise<void> {
   try {
     ensureStack();
     await buildBench(log);
-    for (const r of await runLargeObjects({ sizesMiB, log })) console.log(describeLargeObject(r).join('\n'));
+    const transfer = transferSettings((env) => parseConfig(env, { command: 'copy', instanceId: 'bench' }).transfer);
+    for (const r of await runLargeObjects({ sizesMiB, transfer, log })) console.log(describeLargeObject(r).join('\n'));
   } finally {
     stopAllChildren();
   }

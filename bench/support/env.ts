@@ -43,6 +43,28 @@ export function childEnv(extra: Record<string, string> = {}, options: { keepStor
   return env;
 }
 
+/** PART_SIZE_MIB, PART_QUEUE_SIZE and MAX_CONCURRENT_OBJECTS as the children see them (defaults 16, 4, 8). */
+export interface TransferSettings {
+  partMiB: number;
+  queue: number;
+  objects: number;
+}
+
+/**
+ * The transfer settings from the bench's own environment (children inherit
+ * it), with the product's parser, so the memory bound and rclone's flags
+ * follow e.g. `PART_SIZE_MIB=8 npm run bench`.
+ */
+export function transferSettings(parse: (env: Record<string, string>) => { partSizeBytes: number; partQueueSize: number; maxConcurrentObjects: number }): TransferSettings {
+  const t = parse(childEnv());
+  return { partMiB: t.partSizeBytes / MiB, queue: t.partQueueSize, objects: t.maxConcurrentObjects };
+}
+
+/** DESIGN.md §4: peak RSS ≤ 96 MiB + MAX_CONCURRENT_OBJECTS × PART_QUEUE_SIZE × PART_SIZE. */
+export function memoryBoundMiB(t: TransferSettings): number {
+  return 96 + t.objects * t.queue * t.partMiB;
+}
+
 /** A prefix no other run or test uses. */
 export function uniquePrefix(label: string): string {
   return `bench-${label}-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}/`;

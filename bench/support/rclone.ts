@@ -29,12 +29,14 @@ export interface RcloneCopyOptions {
 }
 
 /**
- * Flags that make rclone's multipart upload match ours (DESIGN.md defaults):
- * 16 MiB parts (rclone's default is 5 MiB), 4 parts in flight per object (its
- * default), and multipart from 16 MiB up (its default cutoff is 200 MiB,
- * below which it sends one PutObject), as lib-storage does above one part.
+ * Flags that make rclone's multipart upload match ours: PART_SIZE_MIB parts
+ * (rclone's default is 5 MiB), PART_QUEUE_SIZE parts in flight per object
+ * (its default is 4), and multipart from one part up (its default cutoff is
+ * 200 MiB, below which it sends one PutObject), as lib-storage does.
  */
-export const RCLONE_MULTIPART_LIKE_OURS = ['--s3-chunk-size', '16Mi', '--s3-upload-concurrency', '4', '--s3-upload-cutoff', '16Mi'];
+export function rcloneMultipartFlags(partMiB: number, queue: number): string[] {
+  return ['--s3-chunk-size', `${partMiB}Mi`, '--s3-upload-concurrency', String(queue), '--s3-upload-cutoff', `${partMiB}Mi`];
+}
 
 export async function rcloneCopy(options: RcloneCopyOptions): Promise<Finished> {
   const stack = stackEnv();
