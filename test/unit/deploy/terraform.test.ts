@@ -733,4 +733,19 @@ describe('the example root', () => {
     const outputs = [...byName('examples/complete').outputs.keys()];
     expect(outputs).toEqual(expect.arrayContaining(['aws_role_arn', 'backfill_command', 'verify_command', 'logs_command', 'dashboard_url', 'dead_letter_subscription']));
   });
+
+  it("the README's deploy section sets exactly the required variables, names only real variables and outputs", () => {
+    const root = byName('examples/complete');
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = /^## Deploy[^\n]*\n([\s\S]*?)^## /m.exec(readme)?.[1];
+    expect(section, 'README has a "## Deploy" section').toBeDefined();
+    const required = [...root.variables].filter(([, v]) => !('default' in v)).map(([k]) => k).sort();
+    const hcl = [...section!.matchAll(/```hcl\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n');
+    expect([...hcl.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]!).sort()).toEqual(required);
+    // Every `name = ...` or `name` in backticks that looks like a variable is one.
+    for (const [, name] of section!.matchAll(/`(\w+)(?: = [^`]*)?`/g)) {
+      if (/^[a-z]+_[a-z_0-9]+$/.test(name!)) expect(root.variables.has(name!) || root.outputs.has(name!), `${name} is a variable or output`).toBe(true);
+    }
+    for (const [, name] of section!.matchAll(/terraform output (?:-raw )?(\w+)/g)) expect(root.outputs.has(name!), `output ${name}`).toBe(true);
+  });
 });
