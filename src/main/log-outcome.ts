@@ -54,10 +54,14 @@ export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
   }
 }
 
-/** Replication lag: from the generation's creation (else the event) to now, for completed work. */
+/**
+ * Replication lag, for completed work: a copy's from the generation's creation
+ * (else the event) to now; a metadata update's or delete's from the event,
+ * since the generation may have been created long before.
+ */
 export function lagFields(event: ObjectEvent, status: string, nowMs: number): Record<string, number> {
   if (status !== 'copied' && status !== 'updated' && status !== 'deleted') return {};
-  const since = event.timeCreated ?? event.eventTime;
+  const since = status === 'copied' ? (event.timeCreated ?? event.eventTime) : (event.eventTime ?? event.timeCreated);
   if (since === undefined) return {};
   const t = Date.parse(since);
   return Number.isNaN(t) ? {} : { lagSeconds: Math.max(0, (nowMs - t) / 1000) };
