@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { addCredentialRetry } from '../sink/credential-retry.js';
 import { NativeCrc32c } from '../sink/crc32c-checksum.js';
+import { addUnsignedChecksummedPayload } from '../sink/unsigned-payload.js';
 import { S3Sink } from '../sink/s3-sink.js';
 import { GcsSource } from '../source/gcs-source.js';
 
@@ -70,6 +71,7 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
     checksumAlgorithms: { CRC32C: NativeCrc32c },
   });
   addCredentialRetry(s3, credentials.invalidate, logger);
+  addUnsignedChecksummedPayload(s3);
 
   const storage = new Storage({ projectId: config.project, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
   const deps: ReplicateDeps = {
@@ -79,6 +81,7 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
       bucket: config.s3.bucket,
       partSizeBytes: transfer.partSizeBytes,
       partQueueSize: transfer.partQueueSize,
+      maxConcurrentObjects: transfer.maxConcurrentObjects,
     }),
     keyPrefix: config.s3.keyPrefix,
   };

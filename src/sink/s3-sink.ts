@@ -3,10 +3,8 @@ import {
   CopyObjectCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
-  type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { PermanentError, ReplicationError } from '../errors.js';
 import type { SinkObject } from '../model.js';
 import { classifyApiFailure } from '../replicate/classify.js';
@@ -14,14 +12,18 @@ import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
 import { choosePartSize, S3_MAX_OBJECT_BYTES } from './part-size.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
+import { PartBufferPool } from './part-buffer-pool.js';
+import { uploadStream, type ObjectHeaders } from './stream-upload.js';
 
 export interface S3SinkOptions {
   client: S3Client;
   bucket: string;
   /** Configured part size in bytes; grown per object to stay within 10,000 parts. */
   partSizeBytes: number;
-  /** Parts in flight per object. Memory per object is at most queueSize × part size (lib-storage). */
+  /** Parts uploading at once per object (one more may fill meanwhile). */
   partQueueSize: number;
+  /** Objects written at once; with partQueueSize, caps the part buffers the process ever holds. */
+  maxConcurrentObjects: number;
   /**
    * Ask S3 for a full-object CRC32C (`ChecksumType: FULL_OBJECT`), so the stored
    * checksum equals GCS's crc32c. On by default: AWS and MinIO support it.
@@ -35,9 +37,16 @@ const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
 /** S3 adapter for the Sink port. Every error leaving it is classified. */
 export class S3Sink implements Sink {
   readonly #options: S3SinkOptions;
+  readonly #pool: PartBufferPool;
 
   constructor(options: S3SinkOptions) {
     this.#options = options;
+    this.#pool = new PartBufferPool(choosePartSize(0, options.partSizeBytes), options.maxConcurrentObjects * options.partQueueSize);
+  }
+
+  /** Part buffers: in use now, the most ever in use, and allocated. */
+  get partBuffers(): PartBufferPool['stats'] {
+    return this.#pool.stats;
   }
 
   async head(key: string, signal: AbortSignal): Promise<SinkObject | undefined> {
@@ -59,36 +68,25 @@ export class S3Sink implements Sink {
     }
   }
 
-  async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, _signal: AbortSignal): Promise<void> {
+  async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
     const { client, bucket, partQueueSize, partSizeBytes, fullObjectChecksum = true } = this.#options;
     if (spec.size > S3_MAX_OBJECT_BYTES) {
       throw new PermanentError(`object of ${spec.size} bytes is over S3's 5 TiB object limit: s3://${bucket}/${key}`, { code: 'EntityTooLarge' });
     }
-    const params: PutObjectCommandInput & { ChecksumType?: 'FULL_OBJECT' } = {
-      Bucket: bucket,
-      Key: key,
-      Body: body,
-      // Lets lib-storage check the part count, and PutObject send a length.
-      ContentLength: spec.size,
-      ...headerParams(spec),
-      ChecksumAlgorithm: 'CRC32C',
-      ...(fullObjectChecksum ? { ChecksumType: 'FULL_OBJECT' as const } : {}),
-      ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch }),
-    };
-    // Cancellation comes through `body`: the core destroys it, every part
-    // uploader then stops, and lib-storage aborts the multipart upload before
-    // done() rejects. Passing an abortController instead would make done()
-    // reject at once while the abort still runs in the background, stranding
-    // uploaded parts if the process exits first.
-    const upload = new Upload({
-      client,
-      params,
-      queueSize: partQueueSize,
-      partSize: choosePartSize(spec.size, partSizeBytes),
-      leavePartsOnError: false,
-    });
     try {
-      await upload.done();
+      await uploadStream(body, {
+        client,
+        pool: this.#pool,
+        bucket,
+        key,
+        size: spec.size,
+        partSize: choosePartSize(spec.size, partSizeBytes),
+        queueSize: partQueueSize,
+        headers: headerParams(spec),
+        fullObjectChecksum,
+        condition,
+        signal,
+      });
     } catch (err) {
       if (err instanceof ReplicationError) throw err; // from the body stream: already classified
       throw classifyS3Error(err, `S3 upload s3://${bucket}/${key}`);
@@ -129,7 +127,7 @@ export class S3Sink implements Sink {
   }
 }
 
-function headerParams(spec: WriteSpec): Pick<PutObjectCommandInput, 'ContentType' | 'ContentEncoding' | 'ContentDisposition' | 'ContentLanguage' | 'CacheControl' | 'Metadata'> {
+function headerParams(spec: WriteSpec): ObjectHeaders {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.metadata)) metadata[k] = encodeMetadataValue(v);
   return {

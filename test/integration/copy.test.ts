@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { buildRuntime, type RuntimeOverrides } from '../../src/main/runtime.js';
 import type { ObjectEvent } from '../../src/model.js';
 import { replicateObject } from '../../src/replicate/replicate-object.js';
+import type { S3Sink } from '../../src/sink/s3-sink.js';
 import { adminS3, gcsClient, headS3, listMultipartUploads, readS3, ROOT, stackConfig, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
 import { ThrottledSource } from '../support/throttled-source.js';
 
@@ -128,6 +129,54 @@ describe('gcs2s3 copy on the local stack', () => {
     // A multipart ETag ends in -<parts>: 41 MiB in 5 MiB parts is 9.
     expect(out.ETag).toMatch(/-9"$/);
     expect(await listMultipartUploads(s3, env.S3_BUCKET!, prefix + name)).toEqual([]);
+  });
+
+  it.each([
+    ['exactly one part', 5 * MiB, /^"[0-9a-f]{32}"$/],
+    ['one byte over one part', 5 * MiB + 1, /-2"$/],
+    ['exactly two parts', 10 * MiB, /-2"$/],
+  ])('splits at part boundaries: %s', async (_label, size, etag) => {
+    const bytes = randomBytes(size);
+    const name = `edges/${size}.bin`;
+    const generation = await upload(name, bytes);
+    const runtime = runtimeFor({ PART_SIZE_MIB: '5', PART_QUEUE_SIZE: '2' });
+    try {
+      expect(await copy(name, generation, runtime)).toMatchObject({ status: 'copied', bytes: size });
+    } finally {
+      runtime.close();
+    }
+    const { bytes: got, out } = await readS3(s3, env.S3_BUCKET!, prefix + name);
+    expect(got.equals(bytes)).toBe(true);
+    expect(out.ETag).toMatch(etag);
+    const [gcsMeta] = await gcs.bucket(env.GCS_BUCKET!).file(name).getMetadata();
+    expect(out.ChecksumCRC32C).toBe(gcsMeta.crc32c);
+  });
+
+  it('never holds more part buffers than MAX_CONCURRENT_OBJECTS × PART_QUEUE_SIZE, even with more objects at once', async () => {
+    const objects = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const bytes = randomBytes(16 * MiB + i);
+        const name = `bounded/${i}.bin`;
+        return { name, bytes, generation: await upload(name, bytes) };
+      }),
+    );
+    const runtime = runtimeFor({ PART_SIZE_MIB: '5', PART_QUEUE_SIZE: '2', MAX_CONCURRENT_OBJECTS: '2' });
+    try {
+      const outcomes = await Promise.all(objects.map((o) => copy(o.name, o.generation, runtime)));
+      expect(outcomes.map((o) => o.status)).toEqual(['copied', 'copied', 'copied']);
+      const buffers = (runtime.deps.sink as S3Sink).partBuffers;
+      expect(buffers.allocated).toBeLessThanOrEqual(4);
+      expect(buffers.peakInUse).toBeLessThanOrEqual(4);
+      // Three objects of four parts each did share them: more than one object's worth was in use at once.
+      expect(buffers.peakInUse).toBeGreaterThan(2);
+      expect(buffers.inUse).toBe(0);
+    } finally {
+      runtime.close();
+    }
+    for (const o of objects) {
+      const { bytes } = await readS3(s3, env.S3_BUCKET!, prefix + o.name);
+      expect(md5(bytes)).toBe(md5(o.bytes));
+    }
   });
 
   it('skips a second copy of the same generation without reading it, and never lets an older generation replace a newer one', async () => {
