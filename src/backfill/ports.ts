@@ -1,3 +1,5 @@
+import type { SourceObject } from '../model.js';
+
 /**
  * Listing ports for backfill and verify. Separate from the replicate ports:
  * `replicateObject` never lists, and a listing is only useful to these two.
@@ -14,6 +16,8 @@ export interface ListedSourceObject {
   crc32c?: string;
   /** RFC 3339 creation time of this generation. */
   timeCreated?: string;
+  /** The whole object resource, when the lister was asked for it: a copy then skips its own metadata read. */
+  resource?: SourceObject;
 }
 
 /** One S3 object as ListObjectsV2 reports it (no user metadata: S3 does not list it). */

@@ -1,14 +1,15 @@
 import pLimit from 'p-limit';
 import { isAbortError, toReplicationError } from '../errors.js';
 import type { ObjectEvent, Outcome } from '../model.js';
+import type { CopyHints } from '../replicate/replicate-object.js';
 import { mergeListings } from './merge.js';
 import { decide, type PlanDecision } from './plan.js';
 import type { SinkLister, SourceLister } from './ports.js';
 import { inShard, WHOLE, type Shard } from './shard.js';
 import { createTally, recordOutcome, type BackfillTally } from './tally.js';
 
-/** The copy of one object: `replicateObject` with the command's deps. Must not throw. */
-export type CopyObject = (event: Extract<ObjectEvent, { kind: 'finalize' }>, signal: AbortSignal) => Promise<Outcome>;
+/** The copy of one object: `replicateObject` with the command's deps, and what the listings told. Must not throw. */
+export type CopyObject = (event: Extract<ObjectEvent, { kind: 'finalize' }>, signal: AbortSignal, hints?: CopyHints) => Promise<Outcome>;
 
 export interface BackfillOptions {
   bucket: string;
@@ -73,7 +74,7 @@ export async function runBackfill(options: BackfillOptions, signal: AbortSignal)
     const started = performance.now();
     let outcome: Outcome;
     try {
-      outcome = await copy(event, signal);
+      outcome = await copy(event, signal, { source: object.resource, absentInSink: decision.reason === 'missing' });
     } catch (err) {
       const error = toReplicationError(err);
       outcome = { status: 'failed', key: keyPrefix + object.name, retryable: error.retryable, error, generation: object.generation };

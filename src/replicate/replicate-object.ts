@@ -13,6 +13,20 @@ export interface ReplicateDeps {
 }
 
 /**
+ * What the caller already knows from a listing, so a copy can skip requests
+ * (backfill: two per object instead of four). Hints only save work; they never
+ * decide the result: a write planned as "absent" is still conditional
+ * (If-None-Match), and a hinted copy that fails is retried once without hints,
+ * so a generation deleted or replaced since the listing ends as it would have.
+ */
+export interface CopyHints {
+  /** The object resource of exactly `event.ref.generation`, from a listing: no metadata read. */
+  source?: SourceObject;
+  /** The listing of S3 showed no object at the key: no HEAD first. */
+  absentInSink?: boolean;
+}
+
+/**
  * Conditional writes that lose a race are re-decided from a fresh HEAD. Each
  * loss means another writer made progress, so a handful is plenty.
  */
@@ -27,13 +41,13 @@ const MAX_RACE_ROUNDS = 5;
  * generation (conditional writes on the ETag just read), its bytes match GCS's
  * CRC32C/MD5 before the upload completes, and nothing half-written remains.
  */
-export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, signal: AbortSignal, hints?: CopyHints): Promise<Outcome> {
   const key = deps.keyPrefix + event.ref.name;
   try {
     if (signal.aborted) throw new AbortedError('aborted before start');
     switch (event.kind) {
       case 'finalize':
-        return await copyObject(event.ref, key, deps, signal);
+        return await copyObject(event.ref, key, deps, signal, hints);
       case 'metadataUpdate':
         return await updateMetadata(event.ref, key, deps, signal);
       case 'delete':
@@ -45,16 +59,30 @@ export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, s
   }
 }
 
-async function copyObject(ref: ObjectRef, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+async function copyObject(ref: ObjectRef, key: string, deps: ReplicateDeps, signal: AbortSignal, hints?: CopyHints): Promise<Outcome> {
+  const known = ref.generation !== undefined && hints?.source?.generation === ref.generation ? hints.source : undefined;
+  const absent = ref.generation !== undefined && hints?.absentInSink === true;
+  if (known !== undefined || absent) {
+    try {
+      return await copyKnown(ref, key, deps, signal, known, absent);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // The listing may be out of date (the generation deleted or replaced since): decide afresh.
+    }
+  }
+  return await copyKnown(ref, key, deps, signal, undefined, false);
+}
+
+async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signal: AbortSignal, known: SourceObject | undefined, absent: boolean): Promise<Outcome> {
   let existing: SinkObject | undefined;
   // With a known generation, S3 alone can say "already there": no GCS read at all.
-  if (ref.generation !== undefined) {
+  if (ref.generation !== undefined && !absent) {
     existing = await deps.sink.head(key, signal);
     const skip = skipIfCurrent(key, ref.generation, existing);
     if (skip) return skip;
   }
 
-  const object = await deps.source.stat(ref, signal);
+  const object = known ?? (await deps.source.stat(ref, signal));
   if (object === undefined) return await whyMissing(ref, key, deps, signal);
   const spec = buildWriteSpec(object);
 

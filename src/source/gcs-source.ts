@@ -44,7 +44,8 @@ export class GcsSource implements Source {
   }
 }
 
-function toSourceObject(ref: ObjectRef, m: FileMetadata): SourceObject {
+/** A JSON API object resource → SourceObject (`ref` fills what the resource lacks). */
+export function toSourceObject(ref: ObjectRef, m: FileMetadata): SourceObject {
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(m.metadata ?? {})) {
     if (value !== null && value !== undefined) metadata[key] = String(value);

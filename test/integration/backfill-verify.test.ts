@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfillCommand } from '../../src/main/backfill-command.js';
 import { main } from '../../src/main/dispatch.js';
 import { verifyCommand } from '../../src/main/verify-command.js';
-import { adminS3, deleteS3Prefix, gcsClient, headS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, deleteS3Prefix, gcsClient, headS3, readS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 /**
  * Names whose UTF-8 byte order differs from JavaScript's string order, plus
@@ -135,6 +136,35 @@ describe('verify and backfill on the local stack: UTF-8 order, dry run, and ever
       extraInS3: 2,
     });
     expect((await headS3(s3, S3_BUCKET, key('\u{1F600}emoji')))?.Metadata?.['gcs-generation']).toBeDefined();
+  });
+
+  it('backfill takes headers and custom metadata from the listing: all of them land in S3, gzip bytes unchanged', async () => {
+    const prefix = uniquePrefix('bfmeta');
+    const keyPrefix = uniquePrefix('bfmeta-s3');
+    const bucket = env.GCS_BUCKET!;
+    cleanups.push(() => deleteS3Prefix(s3, env.S3_BUCKET!, keyPrefix));
+    const gz = gzipSync(Buffer.from('listed '.repeat(1000)));
+    await gcs.bucket(bucket).file(`${prefix}page.html`).save(gz, {
+      resumable: false,
+      gzip: false,
+      validation: false,
+      metadata: {
+        contentType: 'text/html',
+        contentEncoding: 'gzip',
+        cacheControl: 'public, max-age=60',
+        contentDisposition: 'inline',
+        contentLanguage: 'fr',
+        metadata: { owner: 'team-x', note: 'café' },
+      },
+    });
+    const [meta] = await gcs.bucket(bucket).file(`${prefix}page.html`).getMetadata();
+    const result = await run('backfill', [`gs://${bucket}/${prefix}`], keyPrefix);
+    expect(result.code, result.stderr).toBe(0);
+    const { bytes, out } = await readS3(s3, env.S3_BUCKET!, keyPrefix + prefix + 'page.html');
+    expect(bytes.equals(gz)).toBe(true);
+    expect(out).toMatchObject({ ContentType: 'text/html', ContentEncoding: 'gzip', CacheControl: 'public, max-age=60', ContentDisposition: 'inline', ContentLanguage: 'fr' });
+    expect(out.Metadata).toMatchObject({ owner: 'team-x', 'gcs-generation': String(meta.generation), 'gcs-crc32c': meta.crc32c, 'gcs-bucket': bucket });
+    expect(out.Metadata?.note).toMatch(/^=\?UTF-8\?/);
   });
 
   it('bad usage and configuration exit 2 naming the flag or variable', async () => {

@@ -10,6 +10,7 @@ import { crc32cBase64 } from '../../src/replicate/verify-stream.js';
 export class FakeSource implements Source {
   readonly objects = new Map<string, { meta: SourceObject; bytes: Buffer }[]>();
   reads = 0;
+  stats = 0;
   /** When set, flips one byte in the middle of every read. */
   corrupt = false;
 
@@ -41,6 +42,7 @@ export class FakeSource implements Source {
   }
 
   async stat(ref: ObjectRef): Promise<SourceObject | undefined> {
+    this.stats++;
     const versions = this.objects.get(`${ref.bucket}/${ref.name}`) ?? [];
     const found = ref.generation === undefined ? versions.at(-1) : versions.find((v) => v.meta.generation === ref.generation);
     return found?.meta;
@@ -71,11 +73,13 @@ export class FakeSink implements Sink {
   readonly objects = new Map<string, StoredObject>();
   writes = 0;
   aborted = 0;
+  heads = 0;
   #etags = 0;
   /** Runs between reading the body and committing, to simulate a racing writer. */
   beforeCommit?: (key: string) => void;
 
   async head(key: string): Promise<SinkObject | undefined> {
+    this.heads++;
     const o = this.objects.get(key);
     if (!o) return undefined;
     return { key, etag: o.etag, size: o.bytes.length, generation: o.spec.metadata['gcs-generation'], crc32c: o.spec.metadata['gcs-crc32c'] };

@@ -27,6 +27,30 @@ function dataset(): { source: ListedSourceObject[]; sink: ListedSinkObject[] } {
 }
 
 describe('runBackfill', () => {
+  it('hands each copy what the listings told: the GCS resource, and whether S3 lacked the key', async () => {
+    const resource = (name: string) => ({ bucket: 'b', name, generation: '1700000000000001', metageneration: '1', size: 10, metadata: {} });
+    const source = [gcs('p/missing', { resource: resource('p/missing') }), gcs('p/stale', { resource: resource('p/stale') }), gcs('p/bare')];
+    const sink = [s3(KP + 'p/stale', { size: 3 })];
+    const hints = new Map<string, unknown>();
+    await runBackfill(
+      {
+        bucket: 'b',
+        prefix: 'p/',
+        keyPrefix: KP,
+        ...fakeListers(source, sink),
+        copy: async (event, signal, h) => {
+          hints.set(event.ref.name, h);
+          return copied()(event, signal);
+        },
+        concurrency: 1,
+      },
+      new AbortController().signal,
+    );
+    expect(hints.get('p/missing')).toEqual({ source: resource('p/missing'), absentInSink: true });
+    expect(hints.get('p/stale')).toEqual({ source: resource('p/stale'), absentInSink: false });
+    expect(hints.get('p/bare')).toEqual({ source: undefined, absentInSink: true });
+  });
+
   it('copies missing and stale objects, skips current ones, leaves extras, counts everything', async () => {
     const { source, sink } = dataset();
     const names: string[] = [];

@@ -98,6 +98,42 @@ describe('replicateObject: finalize', () => {
     expect(sink.aborted).toBe(1);
   });
 
+  it('with hints from a listing, copies with one read and one write: no HEAD, no metadata read', async () => {
+    const { source, sink, deps } = setup('');
+    const meta = source.put('src', 'o', Buffer.from('listed'), { contentType: 'text/plain' });
+    const outcome = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: meta.generation } }, deps, signal, { source: meta, absentInSink: true });
+    expect(outcome).toMatchObject({ status: 'copied', generation: meta.generation });
+    expect({ heads: sink.heads, stats: source.stats, reads: source.reads, writes: sink.writes }).toEqual({ heads: 0, stats: 0, reads: 1, writes: 1 });
+    expect(sink.objects.get('o')!.spec.contentType).toBe('text/plain');
+  });
+
+  it('with stale hints, decides afresh: S3 written meanwhile, or the generation gone from GCS', async () => {
+    const { source, sink, deps } = setup('');
+    const g1 = source.put('src', 'o', Buffer.from('one'));
+    const g2 = source.put('src', 'o', Buffer.from('two'));
+    // Someone copied g2 after the listing said the key was absent.
+    await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal);
+    const late = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal, { source: g1, absentInSink: true });
+    expect(late).toMatchObject({ status: 'skipped', reason: 'newer-in-s3' });
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('two');
+    // The listed generation was replaced and dropped before the copy ran.
+    const g3 = source.put('src', 'p', Buffer.from('three'));
+    source.put('src', 'p', Buffer.from('four'));
+    source.dropOldGenerations('src', 'p');
+    const gone = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'p', generation: g3.generation } }, deps, signal, { source: g3, absentInSink: true });
+    expect(gone).toMatchObject({ status: 'skipped', reason: 'superseded' });
+    expect(sink.objects.has('p')).toBe(false);
+  });
+
+  it('ignores a hint for another generation', async () => {
+    const { source, sink, deps } = setup('');
+    const g1 = source.put('src', 'o', Buffer.from('one'));
+    const g2 = source.put('src', 'o', Buffer.from('two'));
+    const outcome = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal, { source: g1 });
+    expect(outcome).toMatchObject({ status: 'copied', generation: g2.generation });
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('two');
+  });
+
   it('fails permanently when metadata is over S3\'s 2 KB', async () => {
     const { source, sink, deps } = setup('');
     const meta = source.put('src', 'o', Buffer.from('x'), { metadata: { big: 'v'.repeat(2000) } });
