@@ -207,7 +207,9 @@ async function putMultipart(body: Readable, o: StreamUploadOptions): Promise<voi
     try {
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
     } catch (abortError) {
-      if (err instanceof Error && err.cause === undefined) err.cause = abortError;
+      // Parts may be left behind (the bucket's lifecycle rule removes them): say so on the error.
+      const first = failure!.error;
+      if (first instanceof Error && first.cause === undefined) first.cause = abortError;
     }
     throw failure!.error;
   } finally {
