@@ -18,6 +18,8 @@ export interface ListedSourceObject {
   timeCreated?: string;
   /** The whole object resource, when the lister was asked for it: a copy then skips its own metadata read. */
   resource?: SourceObject;
+  /** When `resource` was listed (Date.now()): an old one is read again, since headers may have changed since. */
+  listedAtMs?: number;
 }
 
 /** One S3 object as ListObjectsV2 reports it (no user metadata: S3 does not list it). */

@@ -8,6 +8,15 @@ import type { SinkLister, SourceLister } from './ports.js';
 import { inShard, WHOLE, type Shard } from './shard.js';
 import { createTally, recordOutcome, type BackfillTally } from './tally.js';
 
+/**
+ * A listed resource older than this is not used as a copy hint: headers or
+ * custom metadata changed after the listing would otherwise be copied stale
+ * (a METADATA_UPDATE handled before the copy finds nothing in S3 to refresh).
+ * Copies start soon after their page is listed (the listing is read only as
+ * fast as copies start), so this only bites behind long copies.
+ */
+export const HINT_MAX_AGE_MS = 30_000;
+
 /** The copy of one object: `replicateObject` with the command's deps, and what the listings told. Must not throw. */
 export type CopyObject = (event: Extract<ObjectEvent, { kind: 'finalize' }>, signal: AbortSignal, hints?: CopyHints) => Promise<Outcome>;
 
@@ -74,7 +83,8 @@ export async function runBackfill(options: BackfillOptions, signal: AbortSignal)
     const started = performance.now();
     let outcome: Outcome;
     try {
-      outcome = await copy(event, signal, { source: object.resource, absentInSink: decision.reason === 'missing' });
+      const fresh = object.listedAtMs !== undefined && Date.now() - object.listedAtMs < HINT_MAX_AGE_MS;
+      outcome = await copy(event, signal, { source: fresh ? object.resource : undefined, absentInSink: decision.reason === 'missing' });
     } catch (err) {
       const error = toReplicationError(err);
       outcome = { status: 'failed', key: keyPrefix + object.name, retryable: error.retryable, error, generation: object.generation };

@@ -62,14 +62,15 @@ export class GcsLister implements SourceLister {
       } catch (err) {
         throw classifyGcsError(err, `GCS list gs://${bucket}/${prefix}*`);
       }
-      const items = (response.items ?? []).map((item) => toListed(bucket, item, this.#withResources));
+      const listedAtMs = Date.now();
+      const items = (response.items ?? []).map((item) => toListed(bucket, item, this.#withResources, listedAtMs));
       return { items, next: response.nextPageToken };
     };
     return paginate(fetchPage, signal);
   }
 }
 
-function toListed(bucket: string, item: FileMetadata, withResource: boolean): ListedSourceObject {
+function toListed(bucket: string, item: FileMetadata, withResource: boolean, listedAtMs: number): ListedSourceObject {
   const listed: ListedSourceObject = {
     name: item.name ?? '',
     generation: String(item.generation ?? '0'),
@@ -77,6 +78,9 @@ function toListed(bucket: string, item: FileMetadata, withResource: boolean): Li
     ...(item.crc32c === undefined ? {} : { crc32c: item.crc32c }),
     ...(item.timeCreated === undefined ? {} : { timeCreated: item.timeCreated }),
   };
-  if (withResource) listed.resource = toSourceObject({ bucket, name: listed.name, generation: listed.generation }, item);
+  if (withResource) {
+    listed.resource = toSourceObject({ bucket, name: listed.name, generation: listed.generation }, item);
+    listed.listedAtMs = listedAtMs;
+  }
   return listed;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBackfill, type CopyObject } from '../../../src/backfill/run-backfill.js';
+import { HINT_MAX_AGE_MS, runBackfill, type CopyObject } from '../../../src/backfill/run-backfill.js';
 import type { ListedSinkObject, ListedSourceObject } from '../../../src/backfill/ports.js';
 import { AbortedError, PermanentError } from '../../../src/errors.js';
 import type { Outcome } from '../../../src/model.js';
@@ -27,9 +27,15 @@ function dataset(): { source: ListedSourceObject[]; sink: ListedSinkObject[] } {
 }
 
 describe('runBackfill', () => {
-  it('hands each copy what the listings told: the GCS resource, and whether S3 lacked the key', async () => {
+  it('hands each copy what the listings told: the GCS resource if listed recently, and whether S3 lacked the key', async () => {
     const resource = (name: string) => ({ bucket: 'b', name, generation: '1700000000000001', metageneration: '1', size: 10, metadata: {} });
-    const source = [gcs('p/missing', { resource: resource('p/missing') }), gcs('p/stale', { resource: resource('p/stale') }), gcs('p/bare')];
+    const now = Date.now();
+    const source = [
+      gcs('p/missing', { resource: resource('p/missing'), listedAtMs: now }),
+      gcs('p/stale', { resource: resource('p/stale'), listedAtMs: now }),
+      gcs('p/bare'),
+      gcs('p/old', { resource: resource('p/old'), listedAtMs: now - HINT_MAX_AGE_MS - 1 }),
+    ];
     const sink = [s3(KP + 'p/stale', { size: 3 })];
     const hints = new Map<string, unknown>();
     await runBackfill(
@@ -49,6 +55,8 @@ describe('runBackfill', () => {
     expect(hints.get('p/missing')).toEqual({ source: resource('p/missing'), absentInSink: true });
     expect(hints.get('p/stale')).toEqual({ source: resource('p/stale'), absentInSink: false });
     expect(hints.get('p/bare')).toEqual({ source: undefined, absentInSink: true });
+    // Listed too long ago: its headers are read again.
+    expect(hints.get('p/old')).toEqual({ source: undefined, absentInSink: true });
   });
 
   it('copies missing and stale objects, skips current ones, leaves extras, counts everything', async () => {
