@@ -85,6 +85,7 @@ export class S3Sink implements Sink {
         headers: headerParams(spec),
         fullObjectChecksum,
         condition,
+        crc32c: spec.metadata[PROVENANCE.crc32c],
         signal,
       });
     } catch (err) {

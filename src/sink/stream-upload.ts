@@ -35,6 +35,12 @@ export interface StreamUploadOptions {
   /** Store a full-object CRC32C (ChecksumType FULL_OBJECT) instead of a checksum of part checksums. */
   fullObjectChecksum: boolean;
   condition: WriteCondition;
+  /**
+   * Base64 CRC32C the whole body must have (GCS's): sent as the object's
+   * checksum, so S3 itself rejects other bytes, and the body is not hashed a
+   * second time here. Computed from the body when absent.
+   */
+  crc32c?: string;
   signal: AbortSignal;
 }
 
@@ -66,11 +72,11 @@ async function putSingle(body: Readable, o: StreamUploadOptions): Promise<void> 
   try {
     let filled = 0;
     for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (filled + chunk.length > o.size) throw new Error(`s3://${o.bucket}/${o.key}: body is longer than the ${o.size} bytes announced`);
+      checkLength(o, filled + chunk.length, false);
       chunk.copy(buffer, filled);
       filled += chunk.length;
     }
-    if (filled !== o.size) throw new Error(`s3://${o.bucket}/${o.key}: body ended after ${filled} of ${o.size} bytes`);
+    checkLength(o, filled, true);
     const data = buffer.subarray(0, filled);
     await o.client.send(
       new PutObjectCommand({
@@ -79,7 +85,7 @@ async function putSingle(body: Readable, o: StreamUploadOptions): Promise<void> 
         Body: data,
         ContentLength: filled,
         ...o.headers,
-        ChecksumCRC32C: crc32cBase64(crc32c(data)),
+        ChecksumCRC32C: o.crc32c ?? crc32cBase64(crc32c(data)),
         ...conditionParams(o.condition),
       }),
       { abortSignal: o.signal },
@@ -161,8 +167,8 @@ async function putMultipart(body: Readable, o: StreamUploadOptions): Promise<voi
       for await (const chunk of body as AsyncIterable<Buffer>) {
         if (failure !== undefined) throw failure.error;
         total += chunk.length;
-        if (total > o.size) throw new Error(`s3://${bucket}/${key}: body is longer than the ${o.size} bytes announced`);
-        crc = crc32c(chunk, crc);
+        checkLength(o, total, false);
+        if (o.crc32c === undefined) crc = crc32c(chunk, crc);
         for (let offset = 0; offset < chunk.length; ) {
           current ??= await acquire();
           const n = Math.min(chunk.length - offset, o.partSize - filled);
@@ -176,7 +182,7 @@ async function putMultipart(body: Readable, o: StreamUploadOptions): Promise<voi
           }
         }
       }
-      if (total !== o.size) throw new Error(`s3://${bucket}/${key}: body ended after ${total} of ${o.size} bytes`);
+      checkLength(o, total, true);
       // The body ended cleanly: its last bytes may go now.
       if (current !== undefined) {
         sendPart(current.buffer, filled, ++partNumber, current.release);
@@ -195,7 +201,7 @@ async function putMultipart(body: Readable, o: StreamUploadOptions): Promise<voi
         UploadId: uploadId,
         MultipartUpload: { Parts: parts },
         // With FULL_OBJECT, S3 checks the parts add up to exactly the bytes streamed.
-        ...(o.fullObjectChecksum ? { ChecksumCRC32C: crc32cBase64(crc), ChecksumType: 'FULL_OBJECT' as const } : {}),
+        ...(o.fullObjectChecksum ? { ChecksumCRC32C: o.crc32c ?? crc32cBase64(crc), ChecksumType: 'FULL_OBJECT' as const } : {}),
         ...conditionParams(o.condition),
       }),
       { abortSignal: o.signal },
@@ -215,6 +221,12 @@ async function putMultipart(body: Readable, o: StreamUploadOptions): Promise<voi
   } finally {
     o.signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The body may not run past `size`, and must end exactly at it. */
+function checkLength(o: StreamUploadOptions, seen: number, ended: boolean): void {
+  if (seen > o.size) throw new Error(`s3://${o.bucket}/${o.key}: body is longer than the ${o.size} bytes announced`);
+  if (ended && seen !== o.size) throw new Error(`s3://${o.bucket}/${o.key}: body ended after ${seen} of ${o.size} bytes`);
 }
 
 function conditionParams(condition: WriteCondition): { IfMatch: string } | { IfNoneMatch: string } {
