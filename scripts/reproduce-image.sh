@@ -20,7 +20,7 @@
 # here too.
 #
 # Node: the Dockerfile's base image is Node 24; this uses $REPRO_NODE, else the
-# Node 24 that scripts/install-node24.sh installs (it downloads it once from
+# Node 24 that scripts/install-node.sh installs (it downloads it once from
 # the npm registry), for the RUN lines' npm and for the checks.
 #
 # Usage: bash scripts/reproduce-image.sh [--keep]   (--keep leaves the folder)
@@ -34,11 +34,11 @@ fail() { echo "reproduce-image: FAIL: $*" >&2; exit 1; }
 step() { echo "reproduce-image: $*"; }
 
 [[ -f Dockerfile ]] || fail "no Dockerfile in $ROOT"
-command -v npm >/dev/null || fail "npm is missing: install Node.js 20+ with npm"
+command -v npm >/dev/null || fail "npm is missing: install Node.js with npm"
 
 NODE_BIN=${REPRO_NODE:-}
 if [[ -z "$NODE_BIN" ]]; then
-  NODE_BIN=$(bash scripts/install-node24.sh | tail -1) || fail "could not install Node 24 (scripts/install-node24.sh); set REPRO_NODE to a Node 24 binary"
+  NODE_BIN=$(bash scripts/install-node.sh 24 | tail -1) || fail "could not install Node 24 (scripts/install-node.sh 24); set REPRO_NODE to a Node 24 binary"
 fi
 [[ -x "$NODE_BIN" ]] || fail "REPRO_NODE=$NODE_BIN is not an executable"
 NODE_DIR=$(cd "$(dirname "$NODE_BIN")" && pwd)

@@ -48,9 +48,6 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     // The libraries read their emulator variables from process.env (the
     // storage one excepted, see src/cli.ts): set them for this process.
     for (const key of ['PUBSUB_EMULATOR_HOST', 'GCE_METADATA_HOST', 'METADATA_SERVER_DETECTION']) process.env[key] = stack[key];
-    // The demo's output is for a newcomer: keep the AWS SDK's notice that its
-    // 2027 releases need Node 22 (this runs on 20+; the image is Node 24) out of it.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const config = parseConfig({ ...stack, LOG_LEVEL: 'info' }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
     const events: Array<Record<string, unknown>> = [];
     const waiters = new Set<() => void>();
