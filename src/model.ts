@@ -33,17 +33,19 @@ export interface SourceObject {
   timeCreated?: string;
 }
 
-/** What S3 holds at one key, as far as replication decisions need. */
+/** What the destination holds at one key, as far as replication decisions need. */
 export interface SinkObject {
   key: string;
   etag: string;
   size: number;
-  /** `x-amz-meta-gcs-generation`: absent when the object was not written by gcs2s3. */
+  /** Provenance `gcs-generation`: absent when the object was not written by gcs2s3. */
   generation?: string;
-  /** `x-amz-meta-gcs-crc32c`. */
+  /** Provenance `gcs-crc32c`. */
   crc32c?: string;
-  /** `x-amz-meta-gcs-bucket`. */
+  /** Provenance `gcs-bucket`. */
   sourceBucket?: string;
+  /** The destination's own full-object CRC32C of the stored bytes (base64), where it keeps one. */
+  storedCrc32c?: string;
 }
 
 /** When things happened, for replication-lag figures (RFC 3339 strings). */
@@ -61,22 +63,22 @@ export type ObjectEvent =
   | ({ kind: 'delete'; ref: ObjectRef & { generation: string } } & EventTimes);
 
 export type SkipReason =
-  /** S3 already holds this generation. */
+  /** The destination already holds this generation. */
   | 'already-current'
-  /** S3 holds a newer generation: an older one never overwrites it. */
-  | 'newer-in-s3'
+  /** The destination holds a newer generation: an older one never overwrites it. */
+  | 'newer-at-destination'
   /** GCS no longer has this generation: a newer one replaced it (its own event copies it). */
   | 'superseded'
   /** GCS has no such object at all (deleted since the event). */
   | 'source-missing'
-  /** Nothing to delete or update in S3. */
-  | 'absent-in-s3';
+  /** Nothing to delete or update at the destination. */
+  | 'absent-at-destination';
 
 export type Outcome =
   | { status: 'copied'; key: string; generation: string; bytes: number }
   | { status: 'updated'; key: string; generation: string }
   | { status: 'deleted'; key: string; generation: string }
-  | { status: 'skipped'; key: string; reason: SkipReason; generation?: string; s3Generation?: string }
+  | { status: 'skipped'; key: string; reason: SkipReason; generation?: string; destinationGeneration?: string }
   | { status: 'failed'; key: string; retryable: boolean; error: Error; generation?: string };
 
 /** Compares two GCS generations (decimal int64 strings): negative, zero or positive. */

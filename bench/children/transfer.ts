@@ -50,7 +50,7 @@ async function main(scenario: string, bucket: string, name: string, keyPrefix: s
   try {
     const object = await runtime.deps.source.stat({ bucket, name }, signal);
     if (object === undefined) throw new Error(`gs://${bucket}/${name} not found`);
-    await runtime.credentials(); // STS outside the timed part
+    await runtime.destination.warmUp(signal); // STS outside the timed part
     const baselineRssMiB = residentMiB().now;
     // memoryUsage() reads /proc: every 100 ms costs the measured process < 0.5 %.
     const timer = setInterval(sample, 100);

@@ -9,12 +9,11 @@ import { parseInteger } from '../config/validators.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { replicateObject } from '../replicate/replicate-object.js';
-import { S3Lister } from '../sink/s3-lister.js';
 import { GcsLister } from '../source/gcs-lister.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { parsePrefixUrl } from './gs-url.js';
-import { logOutcome } from './log-outcome.js';
+import { logOutcome } from '../pipeline/log-outcome.js';
 import { buildRuntime } from './runtime.js';
 
 /** What `backfill` and `verify` are asked to do, from their command lines. Pure. */
@@ -139,7 +138,7 @@ export async function runBackfillCommand(ctx: CommandContext, overrides: Backfil
         prefix: args.prefix,
         keyPrefix: config.s3.keyPrefix,
         sourceLister: new GcsLister(runtime.storage, { withResources: true }),
-        sinkLister: new S3Lister({ client: runtime.s3, bucket: config.s3.bucket }),
+        sinkLister: runtime.destination.lister,
         copy: (event, signal, hints) => replicateObject(event, deps, signal, hints),
         concurrency,
         shard,

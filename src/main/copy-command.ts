@@ -3,7 +3,7 @@ import { createLogger } from '../log/logger.js';
 import { replicateObject } from '../replicate/replicate-object.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { parseObjectUrl } from './gs-url.js';
-import { logOutcome } from './log-outcome.js';
+import { logOutcome } from '../pipeline/log-outcome.js';
 import { buildRuntime } from './runtime.js';
 
 export const copyCommand: Command = {
@@ -29,7 +29,7 @@ Exit status: 0 copied or already current in S3; 1 failed, or the object
       logOutcome(logger, { event, outcome, durationMs: performance.now() - started, via: 'copy' });
       if (outcome.status === 'copied') return 0;
       if (outcome.status === 'skipped') {
-        if (outcome.reason === 'already-current' || outcome.reason === 'newer-in-s3') return 0;
+        if (outcome.reason === 'already-current' || outcome.reason === 'newer-at-destination') return 0;
         ctx.stderr(`gcs2s3 copy: ${describeMissing(outcome.reason, positionals[0]!)}\n`);
         return 1;
       }

@@ -4,11 +4,11 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Duration, PubSub } from '@google-cloud/pubsub';
 import { parseConfig } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
 import { createLogger } from '../log/logger.js';
+import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { readEnvFile } from './env-file.js';
@@ -74,7 +74,7 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     const worker = runPullWorker(
       {
         subscription: subscription as unknown as MessageSource,
-        deps: runtime.deps,
+        pipeline: new EventPipeline({ deps: runtime.deps, logger }),
         policy: eventPolicyFromConfig(config),
         logger,
       },
@@ -164,9 +164,10 @@ function waitForOutcome(events: Array<Record<string, unknown>>, waiters: Set<() 
 /** Reads the S3 copy back (keylessly) and checks S3's CRC32C against GCS's. */
 async function describeArrival(runtime: Runtime, name: string, line: Record<string, unknown>): Promise<string> {
   const key = runtime.config.s3.keyPrefix + name;
-  const head = await runtime.s3.send(new HeadObjectCommand({ Bucket: runtime.config.s3.bucket, Key: key, ChecksumMode: 'ENABLED' }));
-  const gcsCrc = head.Metadata?.['gcs-crc32c'];
-  const verified = head.ChecksumCRC32C !== undefined && head.ChecksumCRC32C === gcsCrc;
+  const head = await runtime.deps.sink.head(key, AbortSignal.timeout(30_000));
+  if (head === undefined) return `   ✗ ${name} → ${runtime.destination.name}/${key}: not there`;
+  const gcsCrc = head.crc32c;
+  const verified = head.storedCrc32c !== undefined && head.storedCrc32c === gcsCrc;
   const lag = typeof line.lagSeconds === 'number' ? `, ${line.lagSeconds.toFixed(1)} s after upload` : '';
-  return `   ${verified ? '✓' : '✗'} ${name} → s3://${runtime.config.s3.bucket}/${key}  ${head.ContentLength} bytes, generation ${head.Metadata?.['gcs-generation']}, CRC32C ${head.ChecksumCRC32C} ${verified ? '= GCS (verified)' : `≠ GCS ${gcsCrc}`}${lag}`;
+  return `   ${verified ? '✓' : '✗'} ${name} → ${runtime.destination.name}/${key}  ${head.size} bytes, generation ${head.generation}, CRC32C ${head.storedCrc32c} ${verified ? '= GCS (verified)' : `≠ GCS ${gcsCrc}`}${lag}`;
 }

@@ -3,6 +3,7 @@ import { Duration, PubSub } from '@google-cloud/pubsub';
 import { parseConfig } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
 import { createLogger } from '../log/logger.js';
+import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { buildRuntime } from './runtime.js';
@@ -38,7 +39,7 @@ When $PORT is set (Cloud Run services), GET /healthz answers on it.`,
       if (ctx.env.PORT !== undefined) health = await listenHealth(config.push.port);
       logger.info('pulling', { subscription: config.pubsub.subscription, maxConcurrentObjects: config.transfer.maxConcurrentObjects, s3Bucket: config.s3.bucket });
       await runPullWorker(
-        { subscription: subscription as unknown as MessageSource, deps: runtime.deps, policy: eventPolicyFromConfig(config), logger },
+        { subscription: subscription as unknown as MessageSource, pipeline: new EventPipeline({ deps: runtime.deps, logger }), policy: eventPolicyFromConfig(config), logger },
         ctx.signal,
       );
       return 0;

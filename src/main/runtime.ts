@@ -1,103 +1,43 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Storage } from '@google-cloud/storage';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config/config.js';
-import { googleIdTokenFetcher, type FetchIdToken } from '../credentials/google-id-token.js';
-import { webIdentityCredentials, type WebIdentityCredentialProvider } from '../credentials/web-identity-provider.js';
 import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
-import { addCredentialRetry } from '../sink/credential-retry.js';
-import { NativeCrc32c } from '../sink/crc32c-checksum.js';
-import { addUnsignedChecksummedPayload } from '../sink/unsigned-payload.js';
-import { S3Sink } from '../sink/s3-sink.js';
+import { createDestination, type Destination, type DestinationOverrides } from '../sink/destination.js';
 import { GcsSource } from '../source/gcs-source.js';
 
-/** The SDK clients and adapters one process uses, built from a Config. */
+/** The clients and adapters one process uses, built from a Config. */
 export interface Runtime {
   config: Config;
   logger: Logger;
+  /** The GCS client (listings, the demo's uploads). */
   storage: Storage;
-  s3: S3Client;
-  sts: STSClient;
-  credentials: WebIdentityCredentialProvider;
+  destination: Destination;
+  /** What `replicateObject` needs: the source, the destination's sink, the key prefix. */
   deps: ReplicateDeps;
   /** Closes sockets; call once when the process is done. */
   close(): void;
 }
 
-export interface RuntimeOverrides {
-  /** Replaces the metadata-server ID token fetcher (tests mint their own tokens). */
-  fetchIdToken?: FetchIdToken;
-  /** Omit DurationSeconds (MinIO then ends the session at the ID token's `exp`). */
-  omitDurationSeconds?: boolean;
-  /** Wraps the STS call (e.g. to observe it). */
-  wrapAssumeRole?: (assume: Parameters<typeof webIdentityCredentials>[0]['assumeRole']) => Parameters<typeof webIdentityCredentials>[0]['assumeRole'];
-}
+export type RuntimeOverrides = DestinationOverrides;
 
 /**
- * Builds every client from `config`. The only place SDK clients are made;
- * nothing here reads process.env: endpoints come from Config (the emulator
- * variables of the Google libraries, STORAGE_EMULATOR_HOST and
- * GCE_METADATA_HOST, are read by those libraries themselves).
+ * Builds every client from `config`: the one place the source's client and
+ * the destination are made. Nothing here reads process.env: endpoints come
+ * from Config (the emulator variables of the Google libraries,
+ * STORAGE_EMULATOR_HOST and GCE_METADATA_HOST, are read by those libraries
+ * themselves).
  */
 export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Runtime {
-  const { aws, transfer } = config;
-  const sts = new STSClient({ region: aws.region, endpoint: aws.stsEndpoint, maxAttempts: 1 });
-  const assume = (params: Parameters<Parameters<typeof webIdentityCredentials>[0]['assumeRole']>[0]) =>
-    sts.send(new AssumeRoleWithWebIdentityCommand(params));
-  const credentials = webIdentityCredentials({
-    roleArn: aws.roleArn,
-    sessionName: aws.sessionName,
-    audience: config.idTokenAudience,
-    durationSeconds: overrides.omitDurationSeconds ? undefined : aws.sessionDurationSeconds,
-    fetchIdToken: overrides.fetchIdToken ?? googleIdTokenFetcher(),
-    assumeRole: overrides.wrapAssumeRole ? overrides.wrapAssumeRole(assume) : assume,
-    logger,
-  });
-
-  // Enough sockets for every part of every object in flight, plus HEADs.
-  const maxSockets = transfer.maxConcurrentObjects * (transfer.partQueueSize + 1) + 4;
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets });
-  const s3 = new S3Client({
-    region: aws.region,
-    endpoint: aws.s3Endpoint,
-    forcePathStyle: aws.s3ForcePathStyle,
-    credentials,
-    requestHandler: new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: 10_000 }),
-    checksumAlgorithms: { CRC32C: NativeCrc32c },
-  });
-  addCredentialRetry(s3, credentials.invalidate, logger);
-  addUnsignedChecksummedPayload(s3);
-
+  const destination = createDestination('s3', { config, logger }, overrides);
   const storage = new Storage({ projectId: config.project, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
-  const deps: ReplicateDeps = {
-    source: new GcsSource(storage),
-    sink: new S3Sink({
-      client: s3,
-      bucket: config.s3.bucket,
-      partSizeBytes: transfer.partSizeBytes,
-      partQueueSize: transfer.partQueueSize,
-      maxConcurrentObjects: transfer.maxConcurrentObjects,
-    }),
-    keyPrefix: config.s3.keyPrefix,
-  };
   return {
     config,
     logger,
     storage,
-    s3,
-    sts,
-    credentials,
-    deps,
+    destination,
+    deps: { source: new GcsSource(storage), sink: destination.sink, keyPrefix: config.s3.keyPrefix },
     close() {
-      s3.destroy();
-      sts.destroy();
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      destination.close();
     },
   };
 }

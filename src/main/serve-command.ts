@@ -3,6 +3,7 @@ import { parseConfig } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
 import { createLogger } from '../log/logger.js';
 import { createOidcAuthenticator, noAuthentication, type PushAuthenticator } from '../server/authenticate.js';
+import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { startServer, type ServerOptions } from '../server/server.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { buildRuntime, type Runtime } from './runtime.js';
@@ -65,7 +66,7 @@ seconds, aborts the rest (503), and exits 0.`,
 export function serverOptionsFromRuntime(runtime: Runtime, overrides: Partial<ServerOptions> = {}): ServerOptions {
   const { config } = runtime;
   return {
-    deps: runtime.deps,
+    pipeline: new EventPipeline({ deps: runtime.deps, logger: runtime.logger }),
     policy: eventPolicyFromConfig(config),
     logger: runtime.logger,
     authenticator: authenticatorFromConfig(config),

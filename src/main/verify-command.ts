@@ -5,7 +5,6 @@ import { createVerifyResult, runVerify, type Difference, type VerifyResult } fro
 import { parseShard } from '../backfill/shard.js';
 import { parseConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { S3Lister } from '../sink/s3-lister.js';
 import { GcsLister } from '../source/gcs-lister.js';
 import { describeShard, parsePrefixCommandArgs, withConcurrency } from './backfill-command.js';
 import { instanceIdFrom, type Command } from './command.js';
@@ -65,7 +64,7 @@ configuration, a listing or a HEAD failed, or interrupted).`,
           prefix: args.prefix,
           keyPrefix: config.s3.keyPrefix,
           sourceLister: new GcsLister(runtime.storage),
-          sinkLister: new S3Lister({ client: runtime.s3, bucket: config.s3.bucket }),
+          sinkLister: runtime.destination.lister,
           head: (key, signal) => runtime.deps.sink.head(key, signal),
           concurrency,
           shard,

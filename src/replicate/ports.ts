@@ -15,7 +15,11 @@ export interface Source {
   read(object: SourceObject, signal: AbortSignal): Readable;
 }
 
-/** Headers and user metadata of an S3 object, decided by the core. */
+/**
+ * Headers and user metadata of a destination object, decided by the core. The
+ * destination checks them against its own limits (S3: 2 KB of user metadata)
+ * and refuses what it cannot store with a PermanentError before any request.
+ */
 export interface WriteSpec {
   size: number;
   contentType?: string;
@@ -31,7 +35,8 @@ export interface WriteSpec {
 export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
 
 /**
- * Where objects go (S3). A lost conditional write throws PreconditionFailedError.
+ * Where objects go (the destination: S3 today, see src/sink/destination.ts).
+ * A lost conditional write throws PreconditionFailedError.
  */
 export interface Sink {
   head(key: string, signal: AbortSignal): Promise<SinkObject | undefined>;

@@ -8,7 +8,7 @@ import { buildWriteSpec } from './write-spec.js';
 export interface ReplicateDeps {
   source: Source;
   sink: Sink;
-  /** Prepended to the object name to form the S3 key (S3_KEY_PREFIX). */
+  /** Prepended to the object name to form the destination key (S3_KEY_PREFIX). */
   keyPrefix: string;
 }
 
@@ -22,7 +22,7 @@ export interface ReplicateDeps {
 export interface CopyHints {
   /** The object resource of exactly `event.ref.generation`, from a listing: no metadata read. */
   source?: SourceObject;
-  /** The listing of S3 showed no object at the key: no HEAD first. */
+  /** The destination's listing showed no object at the key: no HEAD first. */
   absentInSink?: boolean;
 }
 
@@ -33,11 +33,11 @@ export interface CopyHints {
 const MAX_RACE_ROUNDS = 5;
 
 /**
- * Brings S3 in line with one GCS event. Never throws: failures come back as a
+ * Brings the destination in line with one GCS event. Never throws: failures come back as a
  * `failed` outcome carrying a classified error, so every adapter maps outcomes
  * the same way (ack/nack, HTTP status, report line).
  *
- * Guarantees: the S3 object at the key is only ever replaced by a newer GCS
+ * Guarantees: the destination object at the key is only ever replaced by a newer GCS
  * generation (conditional writes on the ETag just read), its bytes match GCS's
  * CRC32C/MD5 before the upload completes, and nothing half-written remains.
  */
@@ -75,7 +75,7 @@ async function copyObject(ref: ObjectRef, key: string, deps: ReplicateDeps, sign
 
 async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signal: AbortSignal, known: SourceObject | undefined, absent: boolean): Promise<Outcome> {
   let existing: SinkObject | undefined;
-  // With a known generation, S3 alone can say "already there": no GCS read at all.
+  // With a known generation, the destination alone can say "already there": no GCS read at all.
   if (ref.generation !== undefined && !absent) {
     existing = await deps.sink.head(key, signal);
     const skip = skipIfCurrent(key, ref.generation, existing);
@@ -139,8 +139,8 @@ async function streamOnce(
 function skipIfCurrent(key: string, generation: string, existing: SinkObject | undefined): Outcome | undefined {
   if (existing?.generation === undefined) return undefined;
   const order = compareGenerations(existing.generation, generation);
-  if (order === 0) return { status: 'skipped', key, reason: 'already-current', generation, s3Generation: existing.generation };
-  if (order > 0) return { status: 'skipped', key, reason: 'newer-in-s3', generation, s3Generation: existing.generation };
+  if (order === 0) return { status: 'skipped', key, reason: 'already-current', generation, destinationGeneration: existing.generation };
+  if (order > 0) return { status: 'skipped', key, reason: 'newer-at-destination', generation, destinationGeneration: existing.generation };
   return undefined;
 }
 
@@ -156,11 +156,11 @@ async function whyMissing(ref: ObjectRef, key: string, deps: ReplicateDeps, sign
 async function updateMetadata(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
   for (let round = 1; ; round++) {
     const existing = await deps.sink.head(key, signal);
-    if (existing === undefined) return { status: 'skipped', key, reason: 'absent-in-s3', generation: ref.generation };
-    // Only the generation S3 holds gets its metadata refreshed; another generation's own FINALIZE carries its metadata.
+    if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
+    // Only the generation the destination holds gets its metadata refreshed; another generation's own FINALIZE carries its metadata.
     if (existing.generation === undefined || compareGenerations(existing.generation, ref.generation) !== 0) {
       const newer = existing.generation !== undefined && compareGenerations(existing.generation, ref.generation) > 0;
-      return { status: 'skipped', key, reason: newer ? 'newer-in-s3' : 'absent-in-s3', generation: ref.generation, s3Generation: existing.generation };
+      return { status: 'skipped', key, reason: newer ? 'newer-at-destination' : 'absent-at-destination', generation: ref.generation, destinationGeneration: existing.generation };
     }
     // Read the metadata GCS has now for that generation, so late or repeated events converge.
     const object = await deps.source.stat(ref, signal);
@@ -178,9 +178,9 @@ async function updateMetadata(ref: ObjectRef & { generation: string }, key: stri
 async function deleteObject(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
   for (let round = 1; ; round++) {
     const existing = await deps.sink.head(key, signal);
-    if (existing === undefined) return { status: 'skipped', key, reason: 'absent-in-s3', generation: ref.generation };
+    if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
     if (existing.generation !== undefined && compareGenerations(existing.generation, ref.generation) > 0) {
-      return { status: 'skipped', key, reason: 'newer-in-s3', generation: ref.generation, s3Generation: existing.generation };
+      return { status: 'skipped', key, reason: 'newer-at-destination', generation: ref.generation, destinationGeneration: existing.generation };
     }
     try {
       await deps.sink.remove(key, { ifMatch: existing.etag }, signal);

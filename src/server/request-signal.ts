@@ -10,8 +10,6 @@ export interface RequestSignal {
 }
 
 export interface RequestSignalOptions {
-  /** Abort after this long, ms (the push ack deadline: Pub/Sub has given up by then). */
-  timeoutMs: number;
   /** Fires when shutdown's drain time is up. */
   hardStop: AbortSignal;
 }
@@ -20,7 +18,8 @@ export interface RequestSignalOptions {
  * One AbortController per request, fired by whichever comes first: the client
  * closing the connection before the response is sent (`res` 'close' before
  * 'finish': `req` 'close' fires as soon as the body is read, so it cannot tell),
- * the request timeout, or the end of the shutdown drain. The reason says which.
+ * or the end of the shutdown drain. The reason says which. (The request's
+ * deadline is the pipeline's: see Delivery.deadline.)
  */
 export function requestSignal(res: ServerResponse, options: RequestSignalOptions): RequestSignal {
   const { hardStop } = options;
@@ -35,7 +34,6 @@ export function requestSignal(res: ServerResponse, options: RequestSignalOptions
     abort('client disconnected')();
   };
   const onHardStop = abort('server shutting down');
-  const timer = setTimeout(abort('request timeout'), options.timeoutMs);
   res.on('close', onClose);
   if (hardStop.aborted) onHardStop();
   else hardStop.addEventListener('abort', onHardStop, { once: true });
@@ -43,7 +41,6 @@ export function requestSignal(res: ServerResponse, options: RequestSignalOptions
     signal: controller.signal,
     clientGone: () => gone,
     dispose() {
-      clearTimeout(timer);
       res.off('close', onClose);
       hardStop.removeEventListener('abort', onHardStop);
     },

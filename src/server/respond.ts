@@ -23,11 +23,11 @@
  * requests that are not deliveries at all.
  */
 import type { ServerResponse } from 'node:http';
-import type { Outcome } from '../model.js';
+import type { Disposition } from '../pipeline/event-pipeline.js';
 
-/** The status for a replication outcome: only a retryable failure is not an ack. */
-export function statusForOutcome(outcome: Outcome): 204 | 503 {
-  return outcome.status === 'failed' && outcome.retryable ? 503 : 204;
+/** The status for a delivery's disposition: only work worth retrying is not an ack. */
+export function statusFor(disposition: Disposition): 204 | 503 {
+  return disposition === 'retry' ? 503 : 204;
 }
 
 /** Generic bodies: a fixed text per status, never anything from the request or token. */

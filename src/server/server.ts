@@ -9,17 +9,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { EventPolicy } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
-import { lagFields, logOutcome } from '../main/log-outcome.js';
-import { replicateObject, type ReplicateDeps } from '../replicate/replicate-object.js';
+import type { EventPipeline } from '../pipeline/event-pipeline.js';
 import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { decodeCloudEventRequest, decodePushRequest, type RequestVerdict } from './decode-request.js';
 import { BodyTooLargeError, declaredLength, readBody } from './read-body.js';
-import { abortReason, requestSignal, type RequestSignal } from './request-signal.js';
-import { send, statusForOutcome } from './respond.js';
+import { requestSignal, type RequestSignal } from './request-signal.js';
+import { send, statusFor } from './respond.js';
 
 export interface ServerOptions {
-  deps: ReplicateDeps;
+  /** Replicates, logs and drains: shared with every other way in. Its drain time bounds `close`. */
+  pipeline: EventPipeline;
   policy: EventPolicy;
   logger: Logger;
   /** Judges each POST's bearer token (`noAuthentication` for PUSH_AUTH=disabled). */
@@ -38,12 +38,6 @@ export interface ServerOptions {
    * work past it is wasted. Default 600 000 (the largest ack deadline).
    */
   requestTimeoutMs?: number;
-  /**
-   * On close: how long in-flight requests may still finish before their copies
-   * are aborted (they answer 503). Cloud Run allows 10 s between SIGTERM and
-   * SIGKILL. Default 6000 ms.
-   */
-  drainMs?: number;
 }
 
 export interface RunningServer {
@@ -54,7 +48,8 @@ export interface RunningServer {
   inFlight(): number;
   /**
    * Graceful stop: refuse new connections and requests (503), let in-flight
-   * ones finish for `drainMs`, abort the rest, then close every connection.
+   * ones finish for the pipeline's drain time, abort the rest (503), then
+   * close every connection.
    * Idempotent.
    */
   close(): Promise<void>;
@@ -62,28 +57,25 @@ export interface RunningServer {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
-export const DEFAULT_DRAIN_MS = 6000;
 
 type Route = 'push' | 'cloudevent';
 const ROUTES: Record<string, Route> = { '/pubsub/push': 'push', '/': 'cloudevent' };
 
 /** Listens and serves until `close()`. Resolves once listening. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { logger } = options;
+  const { logger, pipeline } = options;
   const gate = new ConcurrencyGate(options.maxConcurrentObjects);
-  const hardStop = new AbortController();
-  const handlers = new Set<Promise<void>>();
-  let closing: Promise<void> | undefined;
-  const ctx: HandlerContext = { ...options, gate, hardStop: hardStop.signal, isClosing: () => closing !== undefined };
+  const ctx: HandlerContext = { ...options, gate, isClosing: () => pipeline.draining };
 
   const server = createServer((req, res) => {
-    const work = handleRequest(req, res, ctx).catch((err: unknown) => {
-      // A bug must cost one request, never the process.
-      logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
-      send(res, 503, { close: true });
-    });
-    handlers.add(work);
-    void work.finally(() => handlers.delete(work));
+    // Tracked whole (body read included), so a drain waits for the answer too.
+    void pipeline.track(
+      handleRequest(req, res, ctx).catch((err: unknown) => {
+        // A bug must cost one request, never the process.
+        logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
+        send(res, 503, { close: true });
+      }),
+    );
   });
   // Receiving a request (headers and body) is fast for Pub/Sub; a client that
   // trickles one is cut off instead of holding a socket for Node's default 300 s.
@@ -103,19 +95,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 
+  let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
-    const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
-    logger.info('server stopping: refusing new requests; waiting for in-flight ones', { inflight: gate.inUse, drainMs });
+    logger.info('server stopping: refusing new requests', { inflight: gate.inUse });
     const closed = stopListening(server);
-    const timer = setTimeout(() => {
-      if (handlers.size > 0) logger.warn('aborting in-flight requests: drain time is up', { inflight: gate.inUse });
-      hardStop.abort(new Error('server shutting down'));
-    }, drainMs);
-    try {
-      while (handlers.size > 0) await Promise.allSettled([...handlers]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await pipeline.drain();
     server.closeAllConnections();
     await closed;
     logger.info('server stopped');
@@ -131,7 +115,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
 interface HandlerContext extends ServerOptions {
   gate: ConcurrencyGate;
-  hardStop: AbortSignal;
   isClosing(): boolean;
 }
 
@@ -156,14 +139,14 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Han
   if (!auth.ok) {
     // The reason names the check that failed (a jose error code, "audience"…),
     // never the token or a claim's value; the caller gets a generic body.
-    log.warn(`push request refused (${auth.status}): ${auth.reason}`, { via: viaOf(route), path, status: auth.status, remoteAddress: req.socket.remoteAddress });
+    log.warn(`push request refused (${auth.status}): ${auth.reason}`, { via: route, path, status: auth.status, remoteAddress: req.socket.remoteAddress });
     const headers: Record<string, string> = auth.status === 401 ? { 'www-authenticate': req.headers.authorization === undefined ? 'Bearer' : 'Bearer error="invalid_token"' } : {};
     return send(res, auth.status, { headers, close: !bodyIsSmall(req, ctx) });
   }
 
   const release = ctx.gate.tryAcquire();
   if (release === undefined) return refuseBusy(req, res, route, ctx);
-  const request = requestSignal(res, { timeoutMs: ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, hardStop: ctx.hardStop });
+  const request = requestSignal(res, { hardStop: ctx.pipeline.stopSignal });
   try {
     await serveDelivery(req, res, route, request, ctx);
   } finally {
@@ -174,7 +157,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Han
 
 /** 429 at once, never a queue: Pub/Sub's push flow control backs off on it. */
 function refuseBusy(req: IncomingMessage, res: ServerResponse, route: Route, ctx: HandlerContext): void {
-  ctx.logger.debug('push request refused (429): every copy slot is busy', { via: viaOf(route), limit: ctx.gate.limit });
+  ctx.logger.debug('push request refused (429): every copy slot is busy', { via: route, limit: ctx.gate.limit });
   send(res, 429, { headers: { 'retry-after': '1' }, close: !bodyIsSmall(req, ctx) });
 }
 
@@ -182,8 +165,7 @@ function refuseBusy(req: IncomingMessage, res: ServerResponse, route: Route, ctx
 async function serveDelivery(req: IncomingMessage, res: ServerResponse, route: Route, request: RequestSignal, ctx: HandlerContext): Promise<void> {
   const { signal } = request;
   const log = ctx.logger;
-  const via = viaOf(route);
-  const started = performance.now();
+  const via = route;
   let body: Buffer;
   try {
     body = await readBody(req, ctx.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, signal);
@@ -208,33 +190,15 @@ async function serveDelivery(req: IncomingMessage, res: ServerResponse, route: R
     return send(res, 400);
   }
 
-  const { decoded, ids } = verdict;
-  if (decoded.type === 'malformed') {
-    log.error(`malformed ${via === 'push' ? 'push message' : 'CloudEvent'} acked and dropped: ${decoded.reason}`, { via, ...ids, outcome: 'malformed', reason: decoded.reason, status: 204 });
-    return send(res, 204);
-  }
-  if (decoded.type === 'ignored') {
-    const object = decoded.ref ? `gs://${decoded.ref.bucket}/${decoded.ref.name}` : undefined;
-    log.debug(`${via} event ignored: ${decoded.reason}`, { via, ...ids, outcome: 'ignored', reason: decoded.reason, object, status: 204 });
-    return send(res, 204);
-  }
-
-  const outcome = await replicateObject(decoded.event, ctx.deps, signal);
-  const status = statusForOutcome(outcome);
-  const clientGone = request.clientGone();
-  logOutcome(log, {
-    event: decoded.event,
-    outcome,
-    durationMs: performance.now() - started,
+  const handled = await ctx.pipeline.handle(verdict.decoded, {
     via,
-    fields: {
-      ...ids,
-      status: clientGone ? undefined : status,
-      ...(signal.aborted ? { abortedBy: abortReason(signal) } : {}),
-      ...lagFields(decoded.event, outcome.status, Date.now()),
-    },
+    signal,
+    deadline: { ms: ctx.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, name: 'request timeout' },
+    fields: { ...verdict.ids },
+    // No status on the line when nobody is left to receive it.
+    finalFields: (h) => ({ status: request.clientGone() ? undefined : statusFor(h.disposition) }),
   });
-  send(res, status, { close: ctx.isClosing() });
+  send(res, statusFor(handled.disposition), { close: ctx.isClosing() });
 }
 
 /**
@@ -250,10 +214,6 @@ function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
-}
-
-function viaOf(route: Route): 'push' | 'cloudevent' {
-  return route;
 }
 
 /** Stops accepting connections; resolves when the last one has closed. Idle keep-alive sockets close now (Node ≥ 19). */

@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { ListedSinkObject, SinkLister } from '../backfill/ports.js';
 import { paginate, type Page } from '../backfill/paginate.js';
-import { classifyS3Error } from './s3-sink.js';
+import { classifyS3Error } from './s3-errors.js';
 
 export interface S3ListerOptions {
   client: S3Client;

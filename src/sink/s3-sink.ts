@@ -6,8 +6,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PermanentError, ReplicationError } from '../errors.js';
+import { classifyS3Error, s3StatusOf } from './s3-errors.js';
+import { assertStorableInS3 } from './s3-limits.js';
 import type { SinkObject } from '../model.js';
-import { classifyApiFailure } from '../replicate/classify.js';
 import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
 import { choosePartSize, S3_MAX_OBJECT_BYTES } from './part-size.js';
@@ -52,7 +53,7 @@ export class S3Sink implements Sink {
   async head(key: string, signal: AbortSignal): Promise<SinkObject | undefined> {
     const { client, bucket } = this.#options;
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: signal });
       const metadata = out.Metadata ?? {};
       return {
         key,
@@ -61,15 +62,17 @@ export class S3Sink implements Sink {
         generation: metadata[PROVENANCE.generation],
         crc32c: metadata[PROVENANCE.crc32c],
         sourceBucket: optional(metadata[PROVENANCE.bucket], decodeMetadataValue),
+        storedCrc32c: out.ChecksumCRC32C,
       };
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (s3StatusOf(err) === 404) return undefined;
       throw classifyS3Error(err, `S3 HeadObject s3://${bucket}/${key}`);
     }
   }
 
   async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
     const { client, bucket, partQueueSize, partSizeBytes, fullObjectChecksum = true } = this.#options;
+    assertStorableInS3(bucket, key, spec);
     if (spec.size > S3_MAX_OBJECT_BYTES) {
       throw new PermanentError(`object of ${spec.size} bytes is over S3's 5 TiB object limit: s3://${bucket}/${key}`, { code: 'EntityTooLarge' });
     }
@@ -96,6 +99,7 @@ export class S3Sink implements Sink {
 
   async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, signal: AbortSignal): Promise<void> {
     const { client, bucket } = this.#options;
+    assertStorableInS3(bucket, key, spec);
     if (spec.size > COPY_OBJECT_MAX_BYTES) {
       throw new PermanentError(`metadata update of s3://${bucket}/${key} needs CopyObject, which stops at 5 GiB (object is ${spec.size} bytes)`, { code: 'EntityTooLarge' });
     }
@@ -122,7 +126,7 @@ export class S3Sink implements Sink {
     try {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: condition.ifMatch }), { abortSignal: signal });
     } catch (err) {
-      if (statusOf(err) === 404) return;
+      if (s3StatusOf(err) === 404) return;
       throw classifyS3Error(err, `S3 DeleteObject s3://${bucket}/${key}`);
     }
   }
@@ -148,21 +152,4 @@ function encodeKey(key: string): string {
 
 function optional<T>(value: string | undefined, map: (v: string) => T): T | undefined {
   return value === undefined ? undefined : map(value);
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-}
-
-/** Reduces an AWS SDK error to an ApiFailure and classifies it. */
-export function classifyS3Error(err: unknown, operation: string): ReplicationError {
-  if (err instanceof ReplicationError) return err;
-  const e = err as { name?: string; Code?: string; code?: string; message?: string };
-  return classifyApiFailure({
-    operation,
-    status: statusOf(err),
-    code: e?.Code ?? e?.name ?? e?.code,
-    message: e?.message ?? String(err),
-    cause: err,
-  });
 }

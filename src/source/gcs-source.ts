@@ -3,7 +3,7 @@ import { pipeline, PassThrough } from 'node:stream';
 import type { Storage, FileMetadata } from '@google-cloud/storage';
 import { ReplicationError } from '../errors.js';
 import type { ObjectRef, SourceObject } from '../model.js';
-import { classifyApiFailure } from '../replicate/classify.js';
+import { classifyApiFailure, type ErrorCodes } from '../replicate/classify.js';
 import type { Source } from '../replicate/ports.js';
 
 /** GCS adapter for the Source port, on @google-cloud/storage. */
@@ -77,11 +77,14 @@ function statusOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** GCS's error reasons, by what they mean for a retry: a generation precondition lost. */
+const GCS_ERROR_CODES: ErrorCodes = { precondition: new Set(['conditionNotMet']), permanent: new Set() };
+
 /** GCS ApiError → classified error (`code` is the HTTP status; `errors[0].reason` the GCS reason). */
 export function classifyGcsError(err: unknown, operation: string): ReplicationError {
   if (err instanceof ReplicationError) return err;
   const e = err as { code?: unknown; message?: string; errors?: Array<{ reason?: string }> } | undefined;
   const status = statusOf(err);
   const reason = e?.errors?.[0]?.reason ?? (typeof e?.code === 'string' ? e.code : undefined);
-  return classifyApiFailure({ operation, status, code: reason, message: e?.message ?? String(err), cause: err });
+  return classifyApiFailure({ operation, status, code: reason, message: e?.message ?? String(err), cause: err }, GCS_ERROR_CODES);
 }

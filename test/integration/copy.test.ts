@@ -191,7 +191,7 @@ describe('gcs2s3 copy on the local stack', () => {
       expect(await replicateObject({ kind: 'finalize', ref: { bucket: env.GCS_BUCKET!, name, generation: g2 } }, counting, signal)).toMatchObject({ status: 'copied' });
       const before = await headS3(s3, env.S3_BUCKET!, prefix + name);
       expect(await replicateObject({ kind: 'finalize', ref: { bucket: env.GCS_BUCKET!, name, generation: g2 } }, counting, signal)).toMatchObject({ status: 'skipped', reason: 'already-current' });
-      expect(await replicateObject({ kind: 'finalize', ref: { bucket: env.GCS_BUCKET!, name, generation: g1 } }, counting, signal)).toMatchObject({ status: 'skipped', reason: 'newer-in-s3' });
+      expect(await replicateObject({ kind: 'finalize', ref: { bucket: env.GCS_BUCKET!, name, generation: g1 } }, counting, signal)).toMatchObject({ status: 'skipped', reason: 'newer-at-destination' });
       expect(reads).toBe(1);
       const after = await headS3(s3, env.S3_BUCKET!, prefix + name);
       expect(after?.ETag).toBe(before?.ETag);

@@ -5,6 +5,7 @@ import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventPolicyFromConfig } from '../../src/events/types.js';
 import { createLogger } from '../../src/log/logger.js';
+import { EventPipeline } from '../../src/pipeline/event-pipeline.js';
 import { runPullWorker, type MessageSource } from '../../src/pull/pull-worker.js';
 import { buildRuntime } from '../../src/main/runtime.js';
 import { startCli, stopAll, type Worker } from '../support/processes.js';
@@ -89,7 +90,7 @@ function inProcessWorker(subscription: Subscription, overrides: Record<string, s
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
   const runtime = buildRuntime(config, logger);
   const controller = new AbortController();
-  const done = runPullWorker({ subscription: subscription as unknown as MessageSource, deps: runtime.deps, policy: eventPolicyFromConfig(config), logger }, controller.signal);
+  const done = runPullWorker({ subscription: subscription as unknown as MessageSource, pipeline: new EventPipeline({ deps: runtime.deps, logger }), policy: eventPolicyFromConfig(config), logger }, controller.signal);
   return {
     lines,
     async stop() {
@@ -186,7 +187,7 @@ describe('redelivery and disorder', () => {
     expect(out.Metadata?.['gcs-generation']).toBe(g2);
     const outcomes = worker.lines.filter((l) => l.via === 'pull').map((l) => `${l.object}:${l.outcome}:${l.reason ?? ''}`);
     expect(outcomes.filter((o) => o.includes('five-times') && o.includes(':skipped:already-current'))).toHaveLength(4);
-    expect(outcomes.filter((o) => o.includes('disorder') && o.includes(':skipped:newer-in-s3'))).toHaveLength(1);
+    expect(outcomes.filter((o) => o.includes('disorder') && o.includes(':skipped:newer-at-destination'))).toHaveLength(1);
   });
 
   it('acks a poison message once and logs it, instead of retrying forever', async () => {

@@ -77,6 +77,8 @@ export class FakeSink implements Sink {
   #etags = 0;
   /** Runs between reading the body and committing, to simulate a racing writer. */
   beforeCommit?: (key: string) => void;
+  /** Thrown by every write before the body is read, as a sink refusing what it cannot store. */
+  refuseWith?: Error;
 
   async head(key: string): Promise<SinkObject | undefined> {
     this.heads++;
@@ -86,6 +88,7 @@ export class FakeSink implements Sink {
   }
 
   async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition): Promise<void> {
+    if (this.refuseWith !== undefined) throw this.refuseWith;
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of body) chunks.push(chunk as Buffer);

@@ -310,7 +310,7 @@ const requiredFor = (command: string): string[] =>
 /** Every variable name the configuration reads. */
 const knownVariables = new Set([...configSource.matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((x) => x[1]!));
 
-const logSources = ['src/main/log-outcome.ts', 'src/pull/pull-worker.ts', 'src/model.ts'].map((f) => readFileSync(join(REPO, f), 'utf8')).join('\n');
+const logSources = ['src/pipeline/log-outcome.ts', 'src/pipeline/event-pipeline.ts', 'src/model.ts'].map((f) => readFileSync(join(REPO, f), 'utf8')).join('\n');
 
 // ---- Tests ----
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, PreconditionFailedError, TransientError, toReplicationError, AbortedError } from '../../../src/errors.js';
-import { classifyApiFailure } from '../../../src/replicate/classify.js';
+import { classifyApiFailure, type ErrorCodes } from '../../../src/replicate/classify.js';
 
-describe('classifyApiFailure', () => {
+const CODES: ErrorCodes = { precondition: new Set(['PreconditionFailed', 'ConditionalRequestConflict']), permanent: new Set(['MetadataTooLarge', 'KeyTooLongError', 'EntityTooLarge']) };
+
+describe('classifyApiFailure with an adapter\'s codes', () => {
   it.each([
     [{ status: 412, code: 'PreconditionFailed' }, PreconditionFailedError],
     [{ status: 409, code: 'ConditionalRequestConflict' }, PreconditionFailedError],
@@ -18,15 +20,15 @@ describe('classifyApiFailure', () => {
     [{ code: 'ECONNREFUSED' }, TransientError],
     [{ status: 400, code: 'SomethingNew' }, TransientError],
   ] as Array<[{ status?: number; code?: string }, new (...a: never[]) => Error]>)('%o → %s', (failure, expected) => {
-    const err = classifyApiFailure({ operation: 'S3 PutObject s3://b/k', message: 'boom', ...failure });
+    const err = classifyApiFailure({ operation: 'S3 PutObject s3://b/k', message: 'boom', ...failure }, CODES);
     expect(err).toBeInstanceOf(expected);
     expect(err.message).toContain('S3 PutObject s3://b/k failed');
     if (failure.code) expect(err.message).toContain(failure.code);
   });
 
   it('permanent errors are not retryable; transient ones are', () => {
-    expect(classifyApiFailure({ operation: 'x', code: 'MetadataTooLarge', message: '' }).retryable).toBe(false);
-    expect(classifyApiFailure({ operation: 'x', code: 'AccessDenied', message: '' }).retryable).toBe(true);
+    expect(classifyApiFailure({ operation: 'x', code: 'MetadataTooLarge', message: '' }, CODES).retryable).toBe(false);
+    expect(classifyApiFailure({ operation: 'x', code: 'AccessDenied', message: '' }, CODES).retryable).toBe(true);
   });
 });
 

@@ -58,7 +58,7 @@ describe('replicateObject: finalize', () => {
     const g2 = source.put('src', 'o', Buffer.from('new'));
     await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal);
     const late = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
-    expect(late).toMatchObject({ status: 'skipped', reason: 'newer-in-s3', s3Generation: g2.generation });
+    expect(late).toMatchObject({ status: 'skipped', reason: 'newer-at-destination', destinationGeneration: g2.generation });
     expect(sink.objects.get('o')!.bytes.toString()).toBe('new');
   });
 
@@ -114,7 +114,7 @@ describe('replicateObject: finalize', () => {
     // Someone copied g2 after the listing said the key was absent.
     await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal);
     const late = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal, { source: g1, absentInSink: true });
-    expect(late).toMatchObject({ status: 'skipped', reason: 'newer-in-s3' });
+    expect(late).toMatchObject({ status: 'skipped', reason: 'newer-at-destination' });
     expect(sink.objects.get('o')!.bytes.toString()).toBe('two');
     // The listed generation was replaced and dropped before the copy ran.
     const g3 = source.put('src', 'p', Buffer.from('three'));
@@ -134,16 +134,14 @@ describe('replicateObject: finalize', () => {
     expect(sink.objects.get('o')!.bytes.toString()).toBe('two');
   });
 
-  it('fails permanently when metadata is over S3\'s 2 KB', async () => {
+  it('fails for good, writing nothing, when the destination refuses the object permanently', async () => {
     const { source, sink, deps } = setup('');
     const meta = source.put('src', 'o', Buffer.from('x'), { metadata: { big: 'v'.repeat(2000) } });
+    sink.refuseWith = new PermanentError('metadata over the limit', { code: 'MetadataTooLarge' });
     const outcome = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: meta.generation } }, deps, signal);
     expect(outcome).toMatchObject({ status: 'failed', retryable: false });
-    if (outcome.status === 'failed') {
-      expect(outcome.error).toBeInstanceOf(PermanentError);
-      expect(outcome.error.message).toMatch(/over S3's 2048-byte user metadata limit/);
-    }
-    expect(sink.writes).toBe(0);
+    if (outcome.status === 'failed') expect(outcome.error).toBeInstanceOf(PermanentError);
+    expect(sink.objects.has('o')).toBe(false);
   });
 
   it('re-decides after losing a race: a newer generation written meanwhile wins', async () => {
@@ -155,7 +153,7 @@ describe('replicateObject: finalize', () => {
       sink.seed(key, Buffer.from('new'), g2.generation);
     };
     const outcome = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
-    expect(outcome).toMatchObject({ status: 'skipped', reason: 'newer-in-s3' });
+    expect(outcome).toMatchObject({ status: 'skipped', reason: 'newer-at-destination' });
     expect(sink.objects.get('o')!.bytes.toString()).toBe('new');
   });
 
@@ -186,13 +184,13 @@ describe('replicateObject: delete and metadata update', () => {
     const g2 = source.put('src', 'o', Buffer.from('2'));
     await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal);
     const old = await replicateObject({ kind: 'delete', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
-    expect(old).toMatchObject({ status: 'skipped', reason: 'newer-in-s3' });
+    expect(old).toMatchObject({ status: 'skipped', reason: 'newer-at-destination' });
     expect(sink.objects.has('o')).toBe(true);
     const current = await replicateObject({ kind: 'delete', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal);
     expect(current).toMatchObject({ status: 'deleted' });
     expect(sink.objects.has('o')).toBe(false);
     const again = await replicateObject({ kind: 'delete', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal);
-    expect(again).toMatchObject({ status: 'skipped', reason: 'absent-in-s3' });
+    expect(again).toMatchObject({ status: 'skipped', reason: 'absent-at-destination' });
   });
 
   it('refreshes metadata only on the generation S3 holds', async () => {
@@ -205,6 +203,6 @@ describe('replicateObject: delete and metadata update', () => {
     expect(updated).toMatchObject({ status: 'updated' });
     expect(sink.objects.get('o')!.spec).toMatchObject({ contentType: 'application/json', metadata: { tag: 'v2', 'gcs-generation': g1.generation } });
     const other = await replicateObject({ kind: 'metadataUpdate', ref: { bucket: 'src', name: 'o', generation: '1' } }, deps, signal);
-    expect(other).toMatchObject({ status: 'skipped', reason: 'newer-in-s3' });
+    expect(other).toMatchObject({ status: 'skipped', reason: 'newer-at-destination' });
   });
 });

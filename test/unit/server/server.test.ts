@@ -4,6 +4,7 @@ import type { EventPolicy } from '../../../src/events/types.js';
 import { createLogger } from '../../../src/log/logger.js';
 import type { SinkObject } from '../../../src/model.js';
 import type { AuthResult, PushAuthenticator } from '../../../src/server/authenticate.js';
+import { EventPipeline } from '../../../src/pipeline/event-pipeline.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../../src/server/server.js';
 import { FakeSink, FakeSource } from '../../support/fakes.js';
 
@@ -60,21 +61,21 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(overrides: Partial<ServerOptions> & { sink?: FakeSink; source?: FakeSource } = {}) {
+async function start(overrides: Partial<ServerOptions> & { sink?: FakeSink; source?: FakeSource; drainMs?: number } = {}) {
   const source = overrides.source ?? new FakeSource();
   const sink = overrides.sink ?? new FakeSink();
   lines = [];
   const logger = createLogger({ level: 'debug', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { drainMs = 300, ...options } = overrides;
   server = await startServer({
-    deps: { source, sink, keyPrefix: 'p/' },
+    pipeline: new EventPipeline({ deps: { source, sink, keyPrefix: 'p/' }, logger, drainMs }),
     policy: POLICY,
     logger,
     authenticator: stubAuth,
     maxConcurrentObjects: 4,
     port: 0,
     host: '127.0.0.1',
-    drainMs: 300,
-    ...overrides,
+    ...options,
   });
   return { source, sink, url: server.url };
 }

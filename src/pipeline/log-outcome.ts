@@ -1,12 +1,15 @@
 import type { Logger } from '../log/logger.js';
-import type { ObjectEvent, Outcome } from '../model.js';
+import type { ObjectEvent, ObjectRef, Outcome } from '../model.js';
+
+/** The ways in, as written in the `via` field of every outcome line. */
+export type Via = 'pull' | 'push' | 'cloudevent' | 'copy' | 'backfill';
 
 export interface OutcomeContext {
   event: ObjectEvent;
   outcome: Outcome;
   durationMs: number;
-  /** Where the event came from: `copy`, `pull`, `push`, `backfill`. */
-  via: string;
+  /** Where the event came from. */
+  via: Via;
   /** Extra fields (messageId, deliveryAttempt, lagSeconds…). */
   fields?: Record<string, unknown>;
 }
@@ -21,7 +24,7 @@ export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
   const fields: Record<string, unknown> = {
     via,
     event: event.kind,
-    object: `gs://${event.ref.bucket}/${event.ref.name}`,
+    object: objectUrl(event.ref),
     generation: outcome.generation ?? event.ref.generation,
     key: outcome.key,
     outcome: outcome.status,
@@ -38,11 +41,11 @@ export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
       logger.info(`updated metadata of ${fields.object}`, fields);
       return;
     case 'deleted':
-      logger.info(`deleted ${fields.object} from S3`, fields);
+      logger.info(`deleted the copy of ${fields.object}`, fields);
       return;
     case 'skipped':
       fields.reason = outcome.reason;
-      if (outcome.s3Generation !== undefined) fields.s3Generation = outcome.s3Generation;
+      if (outcome.destinationGeneration !== undefined) fields.destinationGeneration = outcome.destinationGeneration;
       logger.info(`skipped ${fields.object}: ${outcome.reason}`, fields);
       return;
     case 'failed':
@@ -65,4 +68,9 @@ export function lagFields(event: ObjectEvent, status: string, nowMs: number): Re
   if (since === undefined) return {};
   const t = Date.parse(since);
   return Number.isNaN(t) ? {} : { lagSeconds: Math.max(0, (nowMs - t) / 1000) };
+}
+
+/** `gs://bucket/name`, as every log line names an object. */
+export function objectUrl(ref: ObjectRef): string {
+  return `gs://${ref.bucket}/${ref.name}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lagFields } from '../../../src/main/log-outcome.js';
+import { lagFields } from '../../../src/pipeline/log-outcome.js';
 import type { ObjectEvent } from '../../../src/model.js';
 
 const ref = { bucket: 'b', name: 'o', generation: '2' };
