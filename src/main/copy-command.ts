@@ -1,9 +1,8 @@
 import { parseConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
-import { replicateObject } from '../replicate/replicate-object.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { parseObjectUrl } from './gs-url.js';
-import { logOutcome } from '../pipeline/log-outcome.js';
+import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { buildRuntime } from './runtime.js';
 
 export const copyCommand: Command = {
@@ -23,10 +22,9 @@ Exit status: 0 copied or already current in S3; 1 failed, or the object
     const logger = createLogger({ level: config.logLevel, write: ctx.stdout });
     const runtime = buildRuntime(config, logger);
     try {
-      const started = performance.now();
-      const event = { kind: 'finalize' as const, ref };
-      const outcome = await replicateObject(event, runtime.deps, ctx.signal);
-      logOutcome(logger, { event, outcome, durationMs: performance.now() - started, via: 'copy' });
+      const pipeline = new EventPipeline({ deps: runtime.deps, logger });
+      const { outcome } = await pipeline.handle({ type: 'event', event: { kind: 'finalize', ref } }, { via: 'copy', signal: ctx.signal });
+      if (outcome === undefined) return 1;
       if (outcome.status === 'copied') return 0;
       if (outcome.status === 'skipped') {
         if (outcome.reason === 'already-current' || outcome.reason === 'newer-at-destination') return 0;

@@ -49,11 +49,11 @@ class DownSink extends FakeSink {
 
 /** A sink whose HEAD never answers until aborted. */
 class StuckSink extends FakeSink {
-  aborted = 0;
+  stuckAborted = 0;
   override head(_key: string, signal?: AbortSignal): Promise<SinkObject | undefined> {
     return new Promise((_, reject) => {
       signal?.addEventListener('abort', () => {
-        this.aborted++;
+        this.stuckAborted++;
         reject(signal.reason as Error);
       }, { once: true });
     });
@@ -132,7 +132,7 @@ describe('pull worker: shutdown', () => {
     stop.abort();
     await done;
     expect(subscription.closed).toBe(true);
-    expect(sink.aborted).toBe(1);
+    expect(sink.stuckAborted).toBe(1);
     expect(stuck.answered).toEqual(['nack']);
     expect(lines).toContainEqual(expect.objectContaining({ outcome: 'failed', retryable: true, abortedBy: 'shutting down' }));
   });
