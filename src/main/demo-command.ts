@@ -7,10 +7,10 @@ import { gzipSync } from 'node:zlib';
 import { Duration, PubSub } from '@google-cloud/pubsub';
 import { parseConfig } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
-import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { readEnvFile } from './env-file.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
@@ -33,35 +33,14 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     parseCommandArgs(ctx.args, {}, 0);
     const say = (text: string): void => ctx.stdout(`${text}\n`);
     say('gcs2s3 demo: GCS → Pub/Sub → worker → S3, with no AWS key anywhere.\n');
-    say('1. Local stack (Pub/Sub emulator, fake-gcs-server, OIDC/metadata fixture, MinIO):');
-    try {
-      await promisify(execFile)('bash', [STACK_SCRIPT, 'up'], { cwd: ROOT });
-    } catch (err) {
-      const e = err as { stderr?: string; stdout?: string };
-      ctx.stderr(`gcs2s3 demo: the local stack did not start:\n${e.stderr ?? ''}${e.stdout ?? ''}\nRun "npm run setup" first if the emulators are not built.\n`);
-      return 2;
-    }
-    if (!existsSync(ENV_FILE)) throw new Error(`${ENV_FILE} is missing: the local stack did not write it`);
-    const stack = readEnvFile(ENV_FILE);
-    say(`   up. GCS bucket gs://${stack.GCS_BUCKET} → S3 bucket s3://${stack.S3_BUCKET} (MinIO at ${stack.AWS_ENDPOINT_URL_S3})\n`);
+    const stack = await startStack(ctx, say);
+    if (stack === undefined) return 2;
 
     // The libraries read their emulator variables from process.env (the
     // storage one excepted, see src/cli.ts): set them for this process.
     for (const key of ['PUBSUB_EMULATOR_HOST', 'GCE_METADATA_HOST', 'METADATA_SERVER_DETECTION']) process.env[key] = stack[key];
     const config = parseConfig({ ...stack, LOG_LEVEL: 'info' }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
-    const events: Array<Record<string, unknown>> = [];
-    const waiters = new Set<() => void>();
-    const logger = createLogger({
-      level: 'info',
-      write: (line) => {
-        appendFileSync(LOG_FILE, line);
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.outcome !== undefined) {
-          events.push(entry);
-          for (const w of waiters) w();
-        }
-      },
-    });
+    const { events, waiters, logger } = watchedLogger();
     const runtime = buildRuntime(config, logger);
     const pubsub = new PubSub({ projectId: config.project });
     // A subscription of the demo's own: only what is uploaded from now on.
@@ -85,15 +64,7 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
       say(`   keyless: AWS credentials come from STS AssumeRoleWithWebIdentity on ${config.aws.roleArn},`);
       say(`   with Google-shaped ID tokens from the metadata server at ${stack.GCE_METADATA_HOST}\n`);
       say('3. Uploading sample objects to GCS, watching them arrive in S3:');
-      const samples = sampleObjects();
-      const bucket = runtime.storage.bucket(stack.GCS_BUCKET!);
-      for (const sample of samples) {
-        await bucket.file(sample.name).save(sample.bytes, { resumable: false, validation: false, metadata: sample.metadata });
-      }
-      for (const sample of samples) {
-        const line = await waitForOutcome(events, waiters, sample.name, 60_000);
-        say(await describeArrival(runtime, sample.name, line));
-      }
+      await uploadSamples(runtime, stack.GCS_BUCKET!, events, waiters, say);
       say(`
 4. Still running. Upload more and watch them arrive (Ctrl-C to stop):
    curl -X POST --data-binary @FILE -H 'Content-Type: text/plain' \\
@@ -101,17 +72,7 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
    Or copy one on demand (keyless):  set -a; . .local-stack/env; set +a; npx tsx src/cli.ts copy gs://${stack.GCS_BUCKET}/demo/my-file.txt
    Worker log (JSON, Cloud Logging shape): .local-stack/demo-worker.log
 `);
-      let seen = events.length;
-      const onEvent = (): void => {
-        while (seen < events.length) {
-          const e = events[seen++]!;
-          const name = String(e.object ?? '').replace(`gs://${stack.GCS_BUCKET}/`, '');
-          if (e.outcome === 'copied') void describeArrival(runtime, name, e).then(say);
-          else if (e.outcome === 'failed') say(`   ✗ ${e.object}: ${(e.error as { message?: string } | undefined)?.message ?? 'failed'}`);
-          else if (e.outcome !== 'ignored') say(`   · ${e.object}: ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
-        }
-      };
-      waiters.add(onEvent);
+      waiters.add(describeEachEvent(runtime, stack.GCS_BUCKET!, events, say));
       await worker;
       say('\nStopped. The local stack is still up; "bash scripts/local-stack.sh down" stops it.');
       return 0;
@@ -125,6 +86,70 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     }
   },
 };
+
+type Say = (text: string) => void;
+type Events = Array<Record<string, unknown>>;
+
+/** Starts (or reuses) the local stack and reads its env file; undefined, with the reason on stderr, when it cannot start. */
+async function startStack(ctx: CommandContext, say: Say): Promise<Record<string, string> | undefined> {
+  say('1. Local stack (Pub/Sub emulator, fake-gcs-server, OIDC/metadata fixture, MinIO):');
+  try {
+    await promisify(execFile)('bash', [STACK_SCRIPT, 'up'], { cwd: ROOT });
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string };
+    ctx.stderr(`gcs2s3 demo: the local stack did not start:\n${e.stderr ?? ''}${e.stdout ?? ''}\nRun "npm run setup" first if the emulators are not built.\n`);
+    return undefined;
+  }
+  if (!existsSync(ENV_FILE)) throw new Error(`${ENV_FILE} is missing: the local stack did not write it`);
+  const stack = readEnvFile(ENV_FILE);
+  say(`   up. GCS bucket gs://${stack.GCS_BUCKET} → S3 bucket s3://${stack.S3_BUCKET} (MinIO at ${stack.AWS_ENDPOINT_URL_S3})\n`);
+  return stack;
+}
+
+/** The worker's logger: JSON lines to the log file; outcome lines also kept in `events`, with `waiters` told of each. */
+function watchedLogger(): { events: Events; waiters: Set<() => void>; logger: Logger } {
+  const events: Events = [];
+  const waiters = new Set<() => void>();
+  const logger = createLogger({
+    level: 'info',
+    write: (line) => {
+      appendFileSync(LOG_FILE, line);
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.outcome !== undefined) {
+        events.push(entry);
+        for (const w of waiters) w();
+      }
+    },
+  });
+  return { events, waiters, logger };
+}
+
+/** Uploads the samples to GCS and shows each one's arrival. */
+async function uploadSamples(runtime: Runtime, gcsBucket: string, events: Events, waiters: Set<() => void>, say: Say): Promise<void> {
+  const samples = sampleObjects();
+  const bucket = runtime.storage.bucket(gcsBucket);
+  for (const sample of samples) {
+    await bucket.file(sample.name).save(sample.bytes, { resumable: false, validation: false, metadata: sample.metadata });
+  }
+  for (const sample of samples) {
+    const line = await waitForOutcome(events, waiters, sample.name, 60_000);
+    say(await describeArrival(runtime, sample.name, line));
+  }
+}
+
+/** A waiter that says a line for every outcome logged from now on. */
+function describeEachEvent(runtime: Runtime, gcsBucket: string, events: Events, say: Say): () => void {
+  let seen = events.length;
+  return () => {
+    while (seen < events.length) {
+      const e = events[seen++]!;
+      const name = String(e.object ?? '').replace(`gs://${gcsBucket}/`, '');
+      if (e.outcome === 'copied') void describeArrival(runtime, name, e).then(say);
+      else if (e.outcome === 'failed') say(`   ✗ ${e.object}: ${(e.error as { message?: string } | undefined)?.message ?? 'failed'}`);
+      else if (e.outcome !== 'ignored') say(`   · ${e.object}: ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
+    }
+  };
+}
 
 interface Sample {
   name: string;

@@ -35,9 +35,19 @@ export class GcsSource implements Source {
     pipeline(raw, out, (err) => {
       if (err && !out.destroyed) out.destroy(classifyGcsError(err, label));
     });
-    // Destroying `out` (abort, or the sink giving up) must stop the download too.
+    // Destroying `out` (abort, or the sink giving up) must stop the download
+    // too. Not while the request is awaiting its response, though: the
+    // library pipes the response into `raw` when it arrives and throws,
+    // uncaught, if `raw` is destroyed by then (ERR_STREAM_UNABLE_TO_PIPE). So
+    // it is destroyed once the library has wired the response up.
+    let responded = false;
+    raw.once('response', () => {
+      responded = true;
+    });
     out.once('close', () => {
-      if (!raw.destroyed) raw.destroy();
+      if (raw.destroyed) return;
+      if (responded) raw.destroy();
+      else raw.once('response', () => setImmediate(() => raw.destroy()));
     });
     if (signal.aborted) out.destroy();
     return out;
