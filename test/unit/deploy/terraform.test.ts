@@ -8,22 +8,10 @@
  * and the worker gets every variable src/config/config.ts requires.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-/**
- * The parser's own typings start with `/// <reference lib="dom" />`, which
- * would swap DOM types into every file of the type-check (fetch's body type
- * among them); load it untyped, with just the two functions used.
- */
-const { parse, getReferencesInExpression } = createRequire(import.meta.url)('@cdktn/hcl2json') as {
-  /** HCL source -> Terraform's JSON syntax; expressions stay strings like "${var.x}". */
-  parse(filename: string, contents: string): Promise<unknown>;
-  /** The references (var.x, aws_iam_role.r.arn, ...) in a quoted template. */
-  getReferencesInExpression(filename: string, expression: string): Promise<Array<{ value: string }>>;
-};
+import { parseHcl as parse, referencesInExpression as getReferencesInExpression } from '../../support/hcl.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TERRAFORM = join(REPO, 'terraform');
