@@ -9,8 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkModule, formatFinding, type Finding, type ProvidersSchema } from '../../support/terraform-schema.js';
+import { parseHcl } from '../../support/hcl.js';
 import { REPO, terraformModules, type ModuleFiles } from '../../support/terraform-files.js';
+import { checkModule, formatFinding, requiredProviders, type Finding, type ProvidersSchema } from '../../support/terraform-schema.js';
+import { admits, fixtureVersions, hasUpperBound } from '../../support/version-constraints.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/terraform-schema');
 const schema = JSON.parse(readFileSync(join(FIXTURE, 'providers-schema.json'), 'utf8')) as ProvidersSchema;
@@ -20,6 +22,9 @@ const byDir = (dir: string): ModuleFiles => {
   if (m === undefined) throw new Error(`no Terraform module ${dir}`);
   return m;
 };
+
+/** The provider versions the schema fixture was made from, as its README's table says: hashicorp/aws -> 5.46.0. */
+const fixture = fixtureVersions(readFileSync(join(FIXTURE, 'README.md'), 'utf8'));
 
 describe('terraform/ against the providers\u2019 schemas', () => {
   it('finds every module and the example', () => {
@@ -31,6 +36,46 @@ describe('terraform/ against the providers\u2019 schemas', () => {
   it.each(modules.map((m) => [m.dir, m] as const))('%s: every resource, data source, provider, argument and block is valid (no warnings either)', async (_dir, m) => {
     const findings = await checkModule(m.files, schema);
     expect(findings.map(formatFinding)).toEqual([]);
+  });
+});
+
+describe('provider version constraints', () => {
+  const constraints = async (m: ModuleFiles): Promise<Map<string, { source: string; version?: string }>> =>
+    requiredProviders(await Promise.all([...m.files].map(([file, text]) => parseHcl(file, text))));
+
+  it('the fixture names a version for each provider', () => {
+    expect([...fixture.keys()].sort()).toEqual(['hashicorp/aws', 'hashicorp/google', 'hashicorp/time']);
+  });
+
+  // The schema test above is only as good as the fixture's versions: a range
+  // that stops admitting them (a raised minimum, say) means the modules are
+  // checked against providers no user can install. Refresh the fixture first.
+  it.each(modules.map((m) => [m.dir, m] as const))('%s: every provider has a bounded range that admits the fixture\u2019s version', async (dir, m) => {
+    const problems: string[] = [];
+    for (const [name, { source, version }] of await constraints(m)) {
+      const tested = fixture.get(source.toLowerCase().split('/').slice(-2).join('/'));
+      if (version === undefined) problems.push(`${dir}: ${name} has no version constraint`);
+      else if (tested === undefined) problems.push(`${dir}: ${name} (${source}) has no schema in test/fixtures/terraform-schema: add it there`);
+      else {
+        if (!hasUpperBound(version)) problems.push(`${dir}: ${name} "${version}" has no upper bound: a new major version would be installed untested`);
+        if (!admits(version, tested)) {
+          problems.push(`${dir}: ${name} "${version}" does not admit ${tested}, the version test/fixtures/terraform-schema was made from: refresh the fixture (see its README) with a version the range admits`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('every module and the example ask for the same range of each provider', async () => {
+    const ranges = new Map<string, Set<string>>();
+    for (const m of modules) {
+      for (const [name, { version }] of await constraints(m)) ranges.set(name, new Set([...(ranges.get(name) ?? []), version ?? '']));
+    }
+    expect(Object.fromEntries([...ranges].map(([name, set]) => [name, [...set]]))).toEqual({
+      aws: ['>= 5.46, < 7.0'],
+      google: ['>= 6.0, < 8.0'],
+      time: ['>= 0.9, < 1.0'],
+    });
   });
 });
 
