@@ -14,10 +14,16 @@ variable "service_name" {
   type        = string
 }
 
-variable "job_names" {
-  description = "Cloud Run jobs whose copies count too (gcp-replicator's backfill_job_name)."
-  type        = list(string)
-  default     = []
+variable "backfill_job_name" {
+  description = "The backfill Cloud Run job (gcp-replicator's backfill_job_name): its copies count in the metrics, and a failed execution alerts. Null: no backfill job."
+  type        = string
+  default     = null
+}
+
+variable "verify_job_name" {
+  description = "The verify Cloud Run job (gcp-replicator's verify_job_name): a failed execution (differences found, or verify could not finish) alerts. Null: no verify job."
+  type        = string
+  default     = null
 }
 
 variable "subscription_name" {

@@ -707,6 +707,53 @@ describe('operations: metrics and alerts from the worker logs', () => {
   });
 });
 
+describe('operations: the backfill and verify jobs', () => {
+  const mon = (): Module => byName('modules/monitoring');
+  const verifySource = readFileSync(join(REPO, 'src/main/verify-command.ts'), 'utf8');
+
+  it('verify exits 1 on differences, so a failed execution of its job is the signal; its job is never retried', () => {
+    expect(verifySource).toContain('return differences === 0 ? 0 : 1;');
+    const gcp = byName('modules/gcp-replicator');
+    const job = gcp.resources.get('google_cloud_run_v2_job.verify')!;
+    const template = body(body(job.template).template);
+    expect(template.max_retries).toBe(0);
+    expect(strings(body(template.containers).args)).toEqual(['verify', '${local.source_url}']);
+    for (const e of blocks(asObj(body(template.containers).dynamic).env)) expect(e.for_each).toBe('${local.worker_env}');
+  });
+
+  it('alerts when an execution of the backfill or the verify job fails, from Cloud Run\'s own job metric', () => {
+    const failed = String(mon().locals.get('failed_executions'));
+    for (const part of ['metric.type="run.googleapis.com/job/completed_execution_count"', 'resource.type="cloud_run_job"', 'metric.labels.result="failed"']) expect(failed).toContain(part);
+    for (const [policy, variable] of [
+      ['backfill_failed', 'backfill_job_name'],
+      ['verify_failed', 'verify_job_name'],
+    ] as const) {
+      const p = mon().resources.get(`google_monitoring_alert_policy.${policy}`)!;
+      expect(p.count).toBe(`\${var.${variable} == null ? 0 : 1}`);
+      expect(p.notification_channels).toBe('${var.notification_channels}');
+      const conditions = blocks(p.conditions).map((c) => body(c.condition_threshold));
+      expect(conditions.map((c) => c.filter)).toEqual([`\${local.failed_executions} AND resource.labels.job_name="\${var.${variable}}"`]);
+      expect(conditions[0]).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 0 });
+    }
+  });
+
+  it("the verify alert points at the log fields verify writes", () => {
+    const doc = String(body(mon().resources.get('google_monitoring_alert_policy.verify_failed')!.documentation).content);
+    expect(verifySource).toContain('difference: d.kind');
+    const kinds = [...readFileSync(join(REPO, 'src/backfill/run-verify.ts'), 'utf8').matchAll(/kind: '(\w+)'; object/g), /kind: '(extraInS3)'/.exec(readFileSync(join(REPO, 'src/backfill/run-verify.ts'), 'utf8'))!].map((m) => m[1]!);
+    expect(kinds).toEqual(['missingInS3', 'staleInS3', 'mismatched', 'extraInS3']);
+    for (const k of kinds) expect(doc).toContain(`\`${k}\``);
+    expect(doc).toContain('jsonPayload.difference');
+  });
+
+  it('the example watches both jobs of the gcp-replicator module, and their copies count in the metrics', () => {
+    const call = byName('examples/complete').modules.get('monitoring')!;
+    expect([call.backfill_job_name, call.verify_job_name]).toEqual(['${module.gcp.backfill_job_name}', '${module.gcp.verify_job_name}']);
+    expect(String(mon().locals.get('worker_logs'))).toContain('local.job_logs');
+    expect(String(mon().locals.get('job_names'))).toMatch(/var\.backfill_job_name, var\.verify_job_name/);
+  });
+});
+
 describe('the example root', () => {
   it('asks only for what it cannot know: the tfvars example sets exactly the required variables', () => {
     const root = byName('examples/complete');
