@@ -754,6 +754,80 @@ describe('operations: the backfill and verify jobs', () => {
   });
 });
 
+describe('inputs are validated where they enter', () => {
+  /** The regular expressions a variable's validations apply, as JavaScript sees them (RE2's \p{..} needs the u flag). */
+  const patternsOf = (v: Obj): RegExp[] =>
+    blocks(v.validation).flatMap((b) => [...String(b.condition).matchAll(/regex\("((?:[^"\\]|\\.)*)",/g)].map((m) => new RegExp(JSON.parse(`"${m[1]!}"`) as string, 'u')));
+
+  it('every input but a bool has a validation, or is passed unchanged to a module input that has one', () => {
+    const problems: string[] = [];
+    for (const m of modules) {
+      for (const [name, v] of m.variables) {
+        if (v.type === '${bool}' || blocks(v.validation).length > 0) continue;
+        const checkedBy = [...m.modules].flatMap(([, call]) => {
+          const child = byName(relative(TERRAFORM, resolve(m.dir, String(call.source))));
+          return Object.entries(call).filter(([arg, value]) => value === `\${var.${name}}` && blocks(child.variables.get(arg)?.validation).length > 0);
+        });
+        if (checkedBy.length === 0) problems.push(`${m.name}: var.${name} has no validation`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("every string default, and every value of the example's terraform.tfvars.example, passes the regular expressions that check it", () => {
+    const problems: string[] = [];
+    for (const m of modules) {
+      for (const [name, v] of m.variables) {
+        if (typeof v.default !== 'string') continue;
+        for (const re of patternsOf(v)) if (!re.test(v.default)) problems.push(`${m.name}: default of var.${name} fails ${re}`);
+      }
+    }
+    const root = byName('examples/complete');
+    const example = readFileSync(join(root.dir, 'terraform.tfvars.example'), 'utf8');
+    for (const [, name, value] of example.matchAll(/^(\w+)\s*=\s*"([^"]*)"/gm)) {
+      for (const [, call] of root.modules) {
+        const child = byName(relative(TERRAFORM, resolve(root.dir, String(call.source))));
+        for (const [arg, passed] of Object.entries(call)) {
+          if (passed !== `\${var.${name!}}`) continue;
+          for (const re of patternsOf(child.variables.get(arg) ?? {})) if (!re.test(value!)) problems.push(`tfvars example ${name} = "${value}" fails ${child.name} var.${arg}: ${re}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  // What users type, and the mistakes they make: the regular expressions decide these alone.
+  const SAMPLES: Array<[string, string, string[], string[]]> = [
+    ['modules/gcp-replicator', 'project', ['my-project', 'example.com:my-project', 'a23456'], ['My Project', '123456789012', 'abcde', 'my-project-']],
+    ['modules/gcp-replicator', 'region', ['us-central1', 'europe-west4', 'northamerica-northeast1', 'me-central2'], ['us-central', 'US-CENTRAL1', 'us-east-1', 'global']],
+    ['modules/gcp-replicator', 'image', ['us-central1-docker.pkg.dev/p/gcs2s3/gcs2s3:0.1.0', `gcr.io/p/gcs2s3@sha256:${'a'.repeat(64)}`, 'localhost:5000/gcs2s3'], ['', 'gcr.io/p/gcs2s3 latest', 'Gcr.io/p/x']],
+    ['modules/gcp-replicator', 'aws_region', ['us-east-1', 'us-gov-west-1', 'cn-north-1', 'ap-southeast-2', 'eusc-de-east-1'], ['us-east', 'useast1', 'US-EAST-1', 'us-central1']],
+    ['modules/gcp-replicator', 's3_bucket', ['my-bucket', 'a.b.c'], ['My_Bucket', 'ab', 's3://my-bucket']],
+    ['modules/gcp-replicator', 'id_token_audience', ['gcs2s3-aws-sts', 'https://example.com/aud'], ['', 'two words']],
+    ['modules/gcp-replicator', 'cpu', ['1', '2', '0.5', '1000m'], ['1 cpu', 'two', '1.']],
+    ['modules/gcp-replicator', 'memory', ['512Mi', '1Gi', '2G'], ['1GB', '1024', '1 Gi']],
+    ['modules/gcp-replicator', 'backfill_task_timeout', ['86400s', '3600s'], ['24h', '1.5s', '']],
+    ['modules/gcp-replicator', 'retry_minimum_backoff', ['10s', '0.5s'], ['10', '1m']],
+    ['modules/gcp-replicator', 'labels', ['team', 'cost-center_1', 'équipe'], ['Team', '1team']],
+    ['modules/aws-destination', 'kms_key_arn', ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd'], ['arn:aws:kms:us-east-1:123456789012:alias/s3', '1234abcd-12ab']],
+    ['modules/monitoring', 'service_name', ['gcs2s3', 'a'], ['Gcs2s3', 'gcs2s3-', '-x']],
+    ['modules/monitoring', 'verify_job_name', ['gcs2s3-verify'], ['gcs2s3_verify']],
+    ['modules/monitoring', 'subscription_name', ['gcs2s3', 'my.sub~1'], ['projects/p/subscriptions/s', 'ab', '1sub']],
+    ['modules/monitoring', 'notification_channels', ['projects/p/notificationChannels/123'], ['123', 'projects/p/notificationChannels/abc']],
+    ['modules/monitoring', 'metric_propagation_wait', ['90s', '2m', '1m30s'], ['90', 'soon']],
+  ];
+
+  it.each(SAMPLES)('%s var.%s accepts %j and refuses %j', (module, name, good, bad) => {
+    const v = byName(module).variables.get(name);
+    expect(v, `${module} declares var.${name}`).toBeDefined();
+    // The first regular expression: the only one, but for labels (keys, then values).
+    const patterns = patternsOf(v!);
+    expect(patterns.length).toBeGreaterThanOrEqual(1);
+    for (const g of good) expect(patterns[0]!.test(g), `"${g}"`).toBe(true);
+    for (const b of bad) expect(patterns[0]!.test(b), `"${b}"`).toBe(false);
+  });
+});
+
 describe('the example root', () => {
   it('asks only for what it cannot know: the tfvars example sets exactly the required variables', () => {
     const root = byName('examples/complete');
