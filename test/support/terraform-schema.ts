@@ -17,45 +17,10 @@
  */
 import { isObject, parseHcl, type Json, type JsonObject } from './hcl.js';
 import { locate, writtenAsBlock, type PathStep } from './hcl-lines.js';
+import type { ProviderSchema, ProvidersSchema, SchemaAttribute, SchemaBlock, SchemaBlockType } from './provider-schema.js';
+import { META, OUTPUT, UNCHECKED, VARIABLE } from './terraform-language.js';
 
-// ---- The schema format (`terraform providers schema -json`, format_version 1.0) ----
-
-export interface SchemaAttribute {
-  /** cty type: "string", ["list", "string"], ["object", {...}], ... */
-  type?: Json;
-  /** Nested attribute types of protocol 6 providers; their inside is not checked. */
-  nested_type?: Json;
-  required?: boolean;
-  optional?: boolean;
-  computed?: boolean;
-  deprecated?: boolean;
-  sensitive?: boolean;
-}
-
-export interface SchemaBlock {
-  attributes?: Record<string, SchemaAttribute>;
-  block_types?: Record<string, SchemaBlockType>;
-  deprecated?: boolean;
-}
-
-export interface SchemaBlockType {
-  nesting_mode: 'single' | 'group' | 'list' | 'set' | 'map';
-  block: SchemaBlock;
-  min_items?: number;
-  max_items?: number;
-}
-
-interface ProviderSchema {
-  provider?: { block: SchemaBlock };
-  resource_schemas?: Record<string, { block: SchemaBlock }>;
-  data_source_schemas?: Record<string, { block: SchemaBlock }>;
-}
-
-export interface ProvidersSchema {
-  format_version: string;
-  /** Keyed by provider address, e.g. registry.opentofu.org/hashicorp/google. */
-  provider_schemas: Record<string, ProviderSchema>;
-}
+export type { ProvidersSchema } from './provider-schema.js';
 
 // ---- Findings ----
 
@@ -74,47 +39,6 @@ export interface Finding {
 
 export const formatFinding = (f: Finding): string =>
   `${f.file}:${f.line}: ${f.severity}: ${f.address}${f.path === '' ? '' : `: ${f.path}`}: ${f.message}`;
-
-// ---- Terraform's own language, as blocks of the same shape ----
-
-const ANY: SchemaAttribute = { optional: true };
-const attrs = (names: string[], required: string[] = []): Record<string, SchemaAttribute> =>
-  Object.fromEntries([...names.map((n) => [n, ANY] as const), ...required.map((n) => [n, { required: true }] as const)]);
-const condition: SchemaBlockType = { nesting_mode: 'list', block: { attributes: attrs([], ['condition', 'error_message']) } };
-
-const LIFECYCLE: SchemaBlock = {
-  attributes: attrs(['create_before_destroy', 'prevent_destroy', 'ignore_changes', 'replace_triggered_by']),
-  block_types: { precondition: condition, postcondition: condition },
-};
-const DATA_LIFECYCLE: SchemaBlock = { block_types: { precondition: condition, postcondition: condition } };
-const VARIABLE: SchemaBlock = {
-  attributes: attrs(['description', 'type', 'default', 'sensitive', 'nullable', 'ephemeral']),
-  block_types: { validation: condition },
-};
-const OUTPUT: SchemaBlock = {
-  attributes: { ...attrs(['description', 'sensitive', 'depends_on', 'ephemeral']), value: { required: true } },
-  block_types: { precondition: condition },
-};
-
-/** Meta-arguments Terraform itself handles, by kind of block. */
-const META: Record<'resource' | 'data' | 'provider', SchemaBlock> = {
-  resource: {
-    attributes: attrs(['count', 'for_each', 'depends_on', 'provider']),
-    block_types: {
-      lifecycle: { nesting_mode: 'single', block: LIFECYCLE },
-      // Provisioners are labelled blocks whose inside belongs to the provisioner.
-      provisioner: { nesting_mode: 'map', block: {} },
-      connection: { nesting_mode: 'single', block: {} },
-    },
-  },
-  data: {
-    attributes: attrs(['count', 'for_each', 'depends_on', 'provider']),
-    block_types: { lifecycle: { nesting_mode: 'single', block: DATA_LIFECYCLE } },
-  },
-  provider: { attributes: attrs(['alias', 'version']) },
-};
-/** Blocks whose inside is not checked (their own keys are free-form or not from a schema). */
-const UNCHECKED = new Set(['provisioner', 'connection']);
 
 // ---- The check ----
 
