@@ -67,7 +67,8 @@ module "monitoring" {
   project               = var.gcp_project
   name                  = var.name
   service_name          = module.gcp.service_name
-  job_names             = [module.gcp.backfill_job_name]
+  backfill_job_name     = module.gcp.backfill_job_name
+  verify_job_name       = module.gcp.verify_job_name
   subscription_name     = module.gcp.subscription_name
   notification_channels = var.notification_channels
   lag_alert_seconds     = var.lag_alert_seconds

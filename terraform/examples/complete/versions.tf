@@ -1,17 +1,18 @@
 terraform {
   required_version = ">= 1.5"
+  # The modules' own ranges (each module's versions.tf says why).
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0"
+      version = ">= 6.0, < 8.0"
     }
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.60"
+      version = ">= 5.46, < 7.0"
     }
     time = {
       source  = "hashicorp/time"
-      version = ">= 0.9"
+      version = ">= 0.9, < 1.0"
     }
   }
 }

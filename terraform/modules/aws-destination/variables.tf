@@ -37,6 +37,10 @@ variable "key_prefix" {
     condition     = !startswith(var.key_prefix, "/")
     error_message = "key_prefix must not start with \"/\" (S3 keys would begin with an empty segment)."
   }
+  validation {
+    condition     = length(var.key_prefix) <= 1024
+    error_message = "key_prefix must be at most 1024 characters (the longest S3 key)."
+  }
 }
 
 variable "google_service_account_unique_id" {
@@ -67,6 +71,10 @@ variable "kms_key_arn" {
   description = "ARN of the KMS key of the bucket's default SSE-KMS encryption, if any: the role may use it to write (multipart uploads need kms:Decrypt too). With create_bucket it becomes the bucket's default encryption."
   type        = string
   default     = null
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9A-Za-z-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or null; an alias ARN does not work in the role's policy."
+  }
 }
 
 variable "max_session_duration_seconds" {
@@ -99,4 +107,8 @@ variable "tags" {
   description = "Tags for the role and the bucket."
   type        = map(string)
   default     = {}
+  validation {
+    condition     = length(var.tags) <= 50 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: at most 50, keys 1-128 characters not starting with \"aws:\", values at most 256 characters."
+  }
 }

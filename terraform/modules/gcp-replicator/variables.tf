@@ -3,11 +3,19 @@
 variable "project" {
   description = "Google Cloud project that runs the worker and holds the topics and subscriptions."
   type        = string
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project))
+    error_message = "project must be a Google Cloud project id (6-30 lowercase letters, digits and hyphens), not its name or number."
+  }
 }
 
 variable "region" {
-  description = "Cloud Run region of the worker service and the backfill job."
+  description = "Cloud Run region of the worker service and the backfill and verify jobs."
   type        = string
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Cloud Run region such as us-central1."
+  }
 }
 
 variable "source_bucket" {
@@ -22,6 +30,10 @@ variable "source_bucket" {
 variable "image" {
   description = "Container image built from this repository's Dockerfile, e.g. REGION-docker.pkg.dev/PROJECT/REPO/gcs2s3:TAG."
   type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9][\\w./:@-]*$", var.image)) && !strcontains(var.image, "://")
+    error_message = "image must be a container image reference such as REGION-docker.pkg.dev/PROJECT/REPO/gcs2s3:TAG (no https://, no spaces)."
+  }
 }
 
 variable "aws_role_arn" {
@@ -36,11 +48,19 @@ variable "aws_role_arn" {
 variable "aws_region" {
   description = "The worker's AWS_REGION: region of the destination bucket (and of the STS endpoint it calls)."
   type        = string
+  validation {
+    condition     = can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$", var.aws_region))
+    error_message = "aws_region must be an AWS region such as us-east-1."
+  }
 }
 
 variable "s3_bucket" {
   description = "The worker's S3_BUCKET."
   type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.s3_bucket))
+    error_message = "s3_bucket must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens."
+  }
 }
 
 # ---- Optional ----
@@ -70,24 +90,40 @@ variable "source_prefix" {
   description = "Replicate only object names starting with this (the notification's object_name_prefix and the backfill job's prefix). Empty: the whole bucket."
   type        = string
   default     = ""
+  validation {
+    condition     = length(var.source_prefix) <= 1024
+    error_message = "source_prefix must be at most 1024 characters (the longest GCS object name)."
+  }
 }
 
 variable "source_bucket_project" {
   description = "Project that owns source_bucket, when it is not `project`: its Cloud Storage service agent publishes the notifications."
   type        = string
   default     = null
+  validation {
+    condition     = var.source_bucket_project == null || can(regex("^([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.source_bucket_project))
+    error_message = "source_bucket_project must be a Google Cloud project id, or null."
+  }
 }
 
 variable "s3_key_prefix" {
   description = "The worker's S3_KEY_PREFIX (must equal the aws-destination module's key_prefix)."
   type        = string
   default     = ""
+  validation {
+    condition     = !startswith(var.s3_key_prefix, "/") && length(var.s3_key_prefix) <= 1024
+    error_message = "s3_key_prefix must not start with \"/\" and must be at most 1024 characters (the longest S3 key)."
+  }
 }
 
 variable "id_token_audience" {
   description = "The worker's ID_TOKEN_AUDIENCE, pinned as accounts.google.com:oaud in the AWS trust policy. Default \"<name>-aws-sts\"."
   type        = string
   default     = null
+  validation {
+    condition     = var.id_token_audience == null || can(regex("^\\S+$", var.id_token_audience))
+    error_message = "id_token_audience must be null (the default) or a non-empty string without spaces."
+  }
 }
 
 variable "replicate_deletes" {
@@ -106,6 +142,10 @@ variable "max_concurrent_objects" {
   description = "The worker's MAX_CONCURRENT_OBJECTS; in push mode also the service's requests per instance."
   type        = number
   default     = 8
+  validation {
+    condition     = floor(var.max_concurrent_objects) == var.max_concurrent_objects && var.max_concurrent_objects >= 1 && var.max_concurrent_objects <= 1000
+    error_message = "max_concurrent_objects must be a whole number, 1-1000 (the worker's and Cloud Run's bounds)."
+  }
 }
 
 variable "env" {
@@ -127,24 +167,40 @@ variable "cpu" {
   description = "CPU limit of the service and job containers."
   type        = string
   default     = "1"
+  validation {
+    condition     = can(regex("^([0-9]+(\\.[0-9]+)?|[0-9]+m)$", var.cpu))
+    error_message = "cpu must be a number of CPUs such as \"1\", \"2\" or \"4\" (or millicores, \"1000m\")."
+  }
 }
 
 variable "memory" {
   description = "Memory limit. The worker's peak is about 96 MiB + MAX_CONCURRENT_OBJECTS x PART_QUEUE_SIZE x PART_SIZE_MIB (8 x 4 x 16 MiB = 608 MiB by default)."
   type        = string
   default     = "1Gi"
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.memory))
+    error_message = "memory must be a size such as \"512Mi\" or \"1Gi\"."
+  }
 }
 
 variable "min_instances" {
   description = "Service instances kept running. At least 1 in pull mode (a pull worker with no instance pulls nothing); 0 allowed in push mode."
   type        = number
   default     = 1
+  validation {
+    condition     = floor(var.min_instances) == var.min_instances && var.min_instances >= 0
+    error_message = "min_instances must be a whole number, 0 or more."
+  }
 }
 
 variable "max_instances" {
   description = "Service instances at most."
   type        = number
   default     = 4
+  validation {
+    condition     = floor(var.max_instances) == var.max_instances && var.max_instances >= 1
+    error_message = "max_instances must be a whole number, 1 or more."
+  }
 }
 
 variable "ack_deadline_seconds" {
@@ -171,36 +227,60 @@ variable "retry_minimum_backoff" {
   description = "Pub/Sub's first redelivery delay after a nack or a 503."
   type        = string
   default     = "10s"
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]{1,9})?s$", var.retry_minimum_backoff)) && try(tonumber(trimsuffix(var.retry_minimum_backoff, "s")) <= 600, false)
+    error_message = "retry_minimum_backoff must be a duration in seconds such as \"10s\", at most \"600s\" (Pub/Sub's bound)."
+  }
 }
 
 variable "retry_maximum_backoff" {
   description = "Pub/Sub's longest redelivery delay."
   type        = string
   default     = "600s"
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]{1,9})?s$", var.retry_maximum_backoff)) && try(tonumber(trimsuffix(var.retry_maximum_backoff, "s")) <= 600, false)
+    error_message = "retry_maximum_backoff must be a duration in seconds such as \"600s\", at most \"600s\" (Pub/Sub's bound)."
+  }
 }
 
 variable "message_retention_duration" {
   description = "How long unacknowledged notifications (and dead letters) are kept."
   type        = string
   default     = "604800s"
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]{1,9})?s$", var.message_retention_duration)) && try(tonumber(trimsuffix(var.message_retention_duration, "s")) <= 604800, false) && try(tonumber(trimsuffix(var.message_retention_duration, "s")) >= 600, false)
+    error_message = "message_retention_duration must be a duration in seconds from \"600s\" (10 minutes) to \"604800s\" (7 days)."
+  }
 }
 
 variable "push_audience" {
   description = "Push mode: audience of the push OIDC token (PUSH_AUDIENCE, and a custom audience of the service). Default \"<name>-push\"."
   type        = string
   default     = null
+  validation {
+    condition     = var.push_audience == null || can(regex("^\\S+$", var.push_audience))
+    error_message = "push_audience must be null (the default) or a non-empty string without spaces."
+  }
 }
 
 variable "backfill_tasks" {
   description = "Tasks of the backfill and verify jobs: each takes the object names whose hash falls to it."
   type        = number
   default     = 1
+  validation {
+    condition     = floor(var.backfill_tasks) == var.backfill_tasks && var.backfill_tasks >= 1 && var.backfill_tasks <= 10000
+    error_message = "backfill_tasks must be a whole number, 1-10000 (a Cloud Run job's task count)."
+  }
 }
 
 variable "backfill_task_timeout" {
   description = "Longest run of one backfill or verify task."
   type        = string
   default     = "86400s"
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.backfill_task_timeout)) && try(tonumber(trimsuffix(var.backfill_task_timeout, "s")) <= 604800, false)
+    error_message = "backfill_task_timeout must be whole seconds such as \"86400s\", at most \"604800s\" (168 hours, Cloud Run jobs' limit)."
+  }
 }
 
 variable "deletion_protection" {
@@ -213,4 +293,8 @@ variable "labels" {
   description = "Labels of the Cloud Run service, jobs, topics and subscriptions."
   type        = map(string)
   default     = {}
+  validation {
+    condition     = length(var.labels) <= 64 && alltrue([for k, v in var.labels : can(regex("^[\\p{Ll}\\p{Lo}][\\p{Ll}\\p{Lo}\\p{N}_-]{0,62}$", k)) && can(regex("^[\\p{Ll}\\p{Lo}\\p{N}_-]{0,63}$", v))])
+    error_message = "labels: at most 64; keys start with a lowercase letter; keys and values are at most 63 lowercase letters, digits, underscores and hyphens."
+  }
 }

@@ -1,6 +1,7 @@
-# One page for the operator: throughput, outcomes, lag, backlog, failures.
+# One page for the operator: throughput, outcomes, lag, backlog, failures,
+# and the backfill and verify jobs' executions.
 # PromQL over the log-based metrics (distributions expose _sum and _bucket)
-# and Pub/Sub's own metrics.
+# and Pub/Sub's and Cloud Run's own metrics.
 
 locals {
   promql_prefix = "logging_googleapis_com:user_${local.metric_prefix}"
@@ -45,6 +46,15 @@ locals {
       plot = "STACKED_BAR"
     },
   ]
+
+  # Cloud Run's own count of finished job executions (a failed verify: differences).
+  job_charts = length(local.job_names) == 0 ? [] : [
+    {
+      title   = "Backfill and verify executions per hour, by job and result"
+      queries = ["sum by (job_name, result) (increase(run_googleapis_com:job_completed_execution_count{monitored_resource=\"cloud_run_job\",job_name=~\"${join("|", local.job_names)}\"}[1h]))"]
+      plot    = "STACKED_BAR"
+    },
+  ]
 }
 
 resource "google_monitoring_dashboard" "replication" {
@@ -54,7 +64,7 @@ resource "google_monitoring_dashboard" "replication" {
     mosaicLayout = {
       columns = 12
       tiles = [
-        for i, chart in local.dashboard_charts : {
+        for i, chart in concat(local.dashboard_charts, local.job_charts) : {
           xPos   = (i % 2) * 6
           yPos   = floor(i / 2) * 4
           width  = 6

@@ -10,10 +10,12 @@
 locals {
   metric_prefix = replace(var.name, "-", "_")
 
+  job_names = [for j in [var.backfill_job_name, var.verify_job_name] : j if j != null]
+
   # Cloud Run parses each JSON stdout line into jsonPayload (severity included).
   service_logs = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${var.service_name}\""
-  job_logs     = "resource.type=\"cloud_run_job\" AND resource.labels.job_name=(${join(" OR ", [for j in var.job_names : "\"${j}\""])})"
-  worker_logs  = length(var.job_names) == 0 ? "(${local.service_logs})" : "((${local.service_logs}) OR (${local.job_logs}))"
+  job_logs     = "resource.type=\"cloud_run_job\" AND resource.labels.job_name=(${join(" OR ", [for j in local.job_names : "\"${j}\""])})"
+  worker_logs  = length(local.job_names) == 0 ? "(${local.service_logs})" : "((${local.service_logs}) OR (${local.job_logs}))"
 
   outcomes = "jsonPayload.outcome=(\"copied\" OR \"skipped\" OR \"updated\" OR \"deleted\" OR \"failed\" OR \"ignored\" OR \"malformed\")"
 
@@ -198,7 +200,7 @@ resource "google_monitoring_alert_policy" "failures" {
   }
 
   dynamic "conditions" {
-    for_each = length(var.job_names) == 0 ? [] : ["cloud_run_job"]
+    for_each = length(local.job_names) == 0 ? [] : ["cloud_run_job"]
     content {
       display_name = "Permanent failures (jobs)"
       condition_threshold {

@@ -14,9 +14,11 @@ output "metric_types" {
 }
 
 output "alert_policy_ids" {
-  description = "Alert policies: failures and lag."
+  description = "Alert policies: failures, lag, and failed backfill and verify executions (null without that job)."
   value = {
-    failures = google_monitoring_alert_policy.failures.id
-    lag      = google_monitoring_alert_policy.lag.id
+    failures        = google_monitoring_alert_policy.failures.id
+    lag             = google_monitoring_alert_policy.lag.id
+    backfill_failed = one(google_monitoring_alert_policy.backfill_failed[*].id)
+    verify_failed   = one(google_monitoring_alert_policy.verify_failed[*].id)
   }
 }

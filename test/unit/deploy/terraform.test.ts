@@ -8,22 +8,10 @@
  * and the worker gets every variable src/config/config.ts requires.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-/**
- * The parser's own typings start with `/// <reference lib="dom" />`, which
- * would swap DOM types into every file of the type-check (fetch's body type
- * among them); load it untyped, with just the two functions used.
- */
-const { parse, getReferencesInExpression } = createRequire(import.meta.url)('@cdktn/hcl2json') as {
-  /** HCL source -> Terraform's JSON syntax; expressions stay strings like "${var.x}". */
-  parse(filename: string, contents: string): Promise<unknown>;
-  /** The references (var.x, aws_iam_role.r.arn, ...) in a quoted template. */
-  getReferencesInExpression(filename: string, expression: string): Promise<Array<{ value: string }>>;
-};
+import { parseHcl as parse, referencesInExpression as getReferencesInExpression } from '../../support/hcl.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TERRAFORM = join(REPO, 'terraform');
@@ -716,6 +704,127 @@ describe('operations: metrics and alerts from the worker logs', () => {
       for (const c of blocks(p.conditions)) expect(String(body(c.condition_threshold).filter)).toMatch(/resource\.type=|local\.subscription_filter/);
       expect(strings(p.depends_on)).toContain('${time_sleep.metrics_propagate}');
     }
+  });
+});
+
+describe('operations: the backfill and verify jobs', () => {
+  const mon = (): Module => byName('modules/monitoring');
+  const verifySource = readFileSync(join(REPO, 'src/main/verify-command.ts'), 'utf8');
+
+  it('verify exits 1 on differences, so a failed execution of its job is the signal; its job is never retried', () => {
+    expect(verifySource).toContain('return differences === 0 ? 0 : 1;');
+    const gcp = byName('modules/gcp-replicator');
+    const job = gcp.resources.get('google_cloud_run_v2_job.verify')!;
+    const template = body(body(job.template).template);
+    expect(template.max_retries).toBe(0);
+    expect(strings(body(template.containers).args)).toEqual(['verify', '${local.source_url}']);
+    for (const e of blocks(asObj(body(template.containers).dynamic).env)) expect(e.for_each).toBe('${local.worker_env}');
+  });
+
+  it('alerts when an execution of the backfill or the verify job fails, from Cloud Run\'s own job metric', () => {
+    const failed = String(mon().locals.get('failed_executions'));
+    for (const part of ['metric.type="run.googleapis.com/job/completed_execution_count"', 'resource.type="cloud_run_job"', 'metric.labels.result="failed"']) expect(failed).toContain(part);
+    for (const [policy, variable] of [
+      ['backfill_failed', 'backfill_job_name'],
+      ['verify_failed', 'verify_job_name'],
+    ] as const) {
+      const p = mon().resources.get(`google_monitoring_alert_policy.${policy}`)!;
+      expect(p.count).toBe(`\${var.${variable} == null ? 0 : 1}`);
+      expect(p.notification_channels).toBe('${var.notification_channels}');
+      const conditions = blocks(p.conditions).map((c) => body(c.condition_threshold));
+      expect(conditions.map((c) => c.filter)).toEqual([`\${local.failed_executions} AND resource.labels.job_name="\${var.${variable}}"`]);
+      expect(conditions[0]).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: 0 });
+    }
+  });
+
+  it("the verify alert points at the log fields verify writes", () => {
+    const doc = String(body(mon().resources.get('google_monitoring_alert_policy.verify_failed')!.documentation).content);
+    expect(verifySource).toContain('difference: d.kind');
+    const kinds = [...readFileSync(join(REPO, 'src/backfill/run-verify.ts'), 'utf8').matchAll(/kind: '(\w+)'; object/g), /kind: '(extraInS3)'/.exec(readFileSync(join(REPO, 'src/backfill/run-verify.ts'), 'utf8'))!].map((m) => m[1]!);
+    expect(kinds).toEqual(['missingInS3', 'staleInS3', 'mismatched', 'extraInS3']);
+    for (const k of kinds) expect(doc).toContain(`\`${k}\``);
+    expect(doc).toContain('jsonPayload.difference');
+  });
+
+  it('the example watches both jobs of the gcp-replicator module, and their copies count in the metrics', () => {
+    const call = byName('examples/complete').modules.get('monitoring')!;
+    expect([call.backfill_job_name, call.verify_job_name]).toEqual(['${module.gcp.backfill_job_name}', '${module.gcp.verify_job_name}']);
+    expect(String(mon().locals.get('worker_logs'))).toContain('local.job_logs');
+    expect(String(mon().locals.get('job_names'))).toMatch(/var\.backfill_job_name, var\.verify_job_name/);
+  });
+});
+
+describe('inputs are validated where they enter', () => {
+  /** The regular expressions a variable's validations apply, as JavaScript sees them (RE2's \p{..} needs the u flag). */
+  const patternsOf = (v: Obj): RegExp[] =>
+    blocks(v.validation).flatMap((b) => [...String(b.condition).matchAll(/regex\("((?:[^"\\]|\\.)*)",/g)].map((m) => new RegExp(JSON.parse(`"${m[1]!}"`) as string, 'u')));
+
+  it('every input but a bool has a validation, or is passed unchanged to a module input that has one', () => {
+    const problems: string[] = [];
+    for (const m of modules) {
+      for (const [name, v] of m.variables) {
+        if (v.type === '${bool}' || blocks(v.validation).length > 0) continue;
+        const checkedBy = [...m.modules].flatMap(([, call]) => {
+          const child = byName(relative(TERRAFORM, resolve(m.dir, String(call.source))));
+          return Object.entries(call).filter(([arg, value]) => value === `\${var.${name}}` && blocks(child.variables.get(arg)?.validation).length > 0);
+        });
+        if (checkedBy.length === 0) problems.push(`${m.name}: var.${name} has no validation`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("every string default, and every value of the example's terraform.tfvars.example, passes the regular expressions that check it", () => {
+    const problems: string[] = [];
+    for (const m of modules) {
+      for (const [name, v] of m.variables) {
+        if (typeof v.default !== 'string') continue;
+        for (const re of patternsOf(v)) if (!re.test(v.default)) problems.push(`${m.name}: default of var.${name} fails ${re}`);
+      }
+    }
+    const root = byName('examples/complete');
+    const example = readFileSync(join(root.dir, 'terraform.tfvars.example'), 'utf8');
+    for (const [, name, value] of example.matchAll(/^(\w+)\s*=\s*"([^"]*)"/gm)) {
+      for (const [, call] of root.modules) {
+        const child = byName(relative(TERRAFORM, resolve(root.dir, String(call.source))));
+        for (const [arg, passed] of Object.entries(call)) {
+          if (passed !== `\${var.${name!}}`) continue;
+          for (const re of patternsOf(child.variables.get(arg) ?? {})) if (!re.test(value!)) problems.push(`tfvars example ${name} = "${value}" fails ${child.name} var.${arg}: ${re}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  // What users type, and the mistakes they make: the regular expressions decide these alone.
+  const SAMPLES: Array<[string, string, string[], string[]]> = [
+    ['modules/gcp-replicator', 'project', ['my-project', 'example.com:my-project', 'a23456'], ['My Project', '123456789012', 'abcde', 'my-project-']],
+    ['modules/gcp-replicator', 'region', ['us-central1', 'europe-west4', 'northamerica-northeast1', 'me-central2'], ['us-central', 'US-CENTRAL1', 'us-east-1', 'global']],
+    ['modules/gcp-replicator', 'image', ['us-central1-docker.pkg.dev/p/gcs2s3/gcs2s3:0.1.0', `gcr.io/p/gcs2s3@sha256:${'a'.repeat(64)}`, 'localhost:5000/gcs2s3'], ['', 'gcr.io/p/gcs2s3 latest', 'Gcr.io/p/x']],
+    ['modules/gcp-replicator', 'aws_region', ['us-east-1', 'us-gov-west-1', 'cn-north-1', 'ap-southeast-2', 'eusc-de-east-1'], ['us-east', 'useast1', 'US-EAST-1', 'us-central1']],
+    ['modules/gcp-replicator', 's3_bucket', ['my-bucket', 'a.b.c'], ['My_Bucket', 'ab', 's3://my-bucket']],
+    ['modules/gcp-replicator', 'id_token_audience', ['gcs2s3-aws-sts', 'https://example.com/aud'], ['', 'two words']],
+    ['modules/gcp-replicator', 'cpu', ['1', '2', '0.5', '1000m'], ['1 cpu', 'two', '1.']],
+    ['modules/gcp-replicator', 'memory', ['512Mi', '1Gi', '2G'], ['1GB', '1024', '1 Gi']],
+    ['modules/gcp-replicator', 'backfill_task_timeout', ['86400s', '3600s'], ['24h', '1.5s', '']],
+    ['modules/gcp-replicator', 'retry_minimum_backoff', ['10s', '0.5s'], ['10', '1m']],
+    ['modules/gcp-replicator', 'labels', ['team', 'cost-center_1', 'équipe'], ['Team', '1team']],
+    ['modules/aws-destination', 'kms_key_arn', ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd'], ['arn:aws:kms:us-east-1:123456789012:alias/s3', '1234abcd-12ab']],
+    ['modules/monitoring', 'service_name', ['gcs2s3', 'a'], ['Gcs2s3', 'gcs2s3-', '-x']],
+    ['modules/monitoring', 'verify_job_name', ['gcs2s3-verify'], ['gcs2s3_verify']],
+    ['modules/monitoring', 'subscription_name', ['gcs2s3', 'my.sub~1'], ['projects/p/subscriptions/s', 'ab', '1sub']],
+    ['modules/monitoring', 'notification_channels', ['projects/p/notificationChannels/123'], ['123', 'projects/p/notificationChannels/abc']],
+    ['modules/monitoring', 'metric_propagation_wait', ['90s', '2m', '1m30s'], ['90', 'soon']],
+  ];
+
+  it.each(SAMPLES)('%s var.%s accepts %j and refuses %j', (module, name, good, bad) => {
+    const v = byName(module).variables.get(name);
+    expect(v, `${module} declares var.${name}`).toBeDefined();
+    // The first regular expression: the only one, but for labels (keys, then values).
+    const patterns = patternsOf(v!);
+    expect(patterns.length).toBeGreaterThanOrEqual(1);
+    for (const g of good) expect(patterns[0]!.test(g), `"${g}"`).toBe(true);
+    for (const b of bad) expect(patterns[0]!.test(b), `"${b}"`).toBe(false);
   });
 });
 
