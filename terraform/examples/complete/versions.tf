@@ -8,7 +8,7 @@ terraform {
     }
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.46, < 7.0"
+      version = ">= 5.46, < 6.0"
     }
     time = {
       source  = "hashicorp/time"

@@ -72,7 +72,7 @@ describe('provider version constraints', () => {
       for (const [name, { version }] of await constraints(m)) ranges.set(name, new Set([...(ranges.get(name) ?? []), version ?? '']));
     }
     expect(Object.fromEntries([...ranges].map(([name, set]) => [name, [...set]]))).toEqual({
-      aws: ['>= 5.46, < 7.0'],
+      aws: ['>= 5.46, < 6.0'],
       google: ['>= 6.0, < 8.0'],
       time: ['>= 0.9, < 1.0'],
     });
