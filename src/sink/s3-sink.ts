@@ -10,10 +10,10 @@ import type { SinkObject } from '../model.js';
 import { classifyApiFailure } from '../replicate/classify.js';
 import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
-import { choosePartSize, S3_MAX_OBJECT_BYTES } from './part-size.js';
+import { S3_MAX_OBJECT_BYTES } from './part-size.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
-import { PartBufferPool } from './part-buffer-pool.js';
-import { uploadStream, type ObjectHeaders } from './stream-upload.js';
+import { PartBufferPool, type PartBufferStats } from './part-buffer-pool.js';
+import { StreamUpload, type ObjectHeaders } from './stream-upload.js';
 
 export interface S3SinkOptions {
   client: S3Client;
@@ -24,11 +24,6 @@ export interface S3SinkOptions {
   partQueueSize: number;
   /** Objects written at once; with partQueueSize, caps the part buffers the process ever holds. */
   maxConcurrentObjects: number;
-  /**
-   * Ask S3 for a full-object CRC32C (`ChecksumType: FULL_OBJECT`), so the stored
-   * checksum equals GCS's crc32c. On by default: AWS and MinIO support it.
-   */
-  fullObjectChecksum?: boolean;
 }
 
 /** CopyObject's limit; larger objects need a multipart copy. */
@@ -41,11 +36,11 @@ export class S3Sink implements Sink {
 
   constructor(options: S3SinkOptions) {
     this.#options = options;
-    this.#pool = new PartBufferPool(choosePartSize(0, options.partSizeBytes), options.maxConcurrentObjects * options.partQueueSize);
+    this.#pool = new PartBufferPool({ bufferBytes: options.partSizeBytes, buffers: options.maxConcurrentObjects * options.partQueueSize });
   }
 
   /** Part buffers: in use now, the most ever in use, and allocated. */
-  get partBuffers(): PartBufferPool['stats'] {
+  get partBuffers(): PartBufferStats {
     return this.#pool.stats;
   }
 
@@ -69,25 +64,24 @@ export class S3Sink implements Sink {
   }
 
   async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
-    const { client, bucket, partQueueSize, partSizeBytes, fullObjectChecksum = true } = this.#options;
+    const { client, bucket, partQueueSize } = this.#options;
     if (spec.size > S3_MAX_OBJECT_BYTES) {
       throw new PermanentError(`object of ${spec.size} bytes is over S3's 5 TiB object limit: s3://${bucket}/${key}`, { code: 'EntityTooLarge' });
     }
     try {
-      await uploadStream(body, {
+      const upload = new StreamUpload({
         client,
-        pool: this.#pool,
         bucket,
         key,
+        body,
         size: spec.size,
-        partSize: choosePartSize(spec.size, partSizeBytes),
+        pool: this.#pool,
         queueSize: partQueueSize,
         headers: headerParams(spec),
-        fullObjectChecksum,
         condition,
         crc32c: spec.metadata[PROVENANCE.crc32c],
-        signal,
       });
+      await upload.done(signal);
     } catch (err) {
       if (err instanceof ReplicationError) throw err; // from the body stream: already classified
       throw classifyS3Error(err, `S3 upload s3://${bucket}/${key}`);
