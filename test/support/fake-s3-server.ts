@@ -184,7 +184,7 @@ export class FakeS3Server {
       }
       case 'DeleteObject': {
         const object = this.objects.get(r.key);
-        if (object === undefined) return { status: 204 };
+        if (object === undefined) return r.headers['if-match'] === undefined ? { status: 204 } : s3Error(404, 'NoSuchKey');
         if (r.headers['if-match'] !== undefined && r.headers['if-match'] !== object.etag) return s3Error(412, 'PreconditionFailed');
         this.objects.delete(r.key);
         return { status: 204 };
@@ -237,6 +237,9 @@ export class FakeS3Server {
   }
 
   #copy(r: S3Request): S3Reply {
+    // `bucket/key`, the key URL-encoded, as S3 reads it; a source other than the key itself is not needed here.
+    const source = decodeURIComponent(String(r.headers['x-amz-copy-source']).replace(/^\//, ''));
+    if (source !== `${this.bucket}/${r.key}`) return s3Error(400, 'InvalidRequest', `copy source ${source} is not the object itself`);
     const object = this.objects.get(r.key);
     if (object === undefined) return s3Error(404, 'NoSuchKey');
     const ifMatch = r.headers['x-amz-copy-source-if-match'];
