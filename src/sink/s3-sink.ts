@@ -10,7 +10,7 @@ import type { SinkObject } from '../model.js';
 import { classifyApiFailure } from '../replicate/classify.js';
 import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
-import { S3_MAX_OBJECT_BYTES } from './part-size.js';
+import { MIB, S3_MAX_OBJECT_BYTES } from './part-size.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
 import { PartBufferPool, type PartBufferStats } from './part-buffer-pool.js';
 import { StreamUpload, type ObjectHeaders } from './stream-upload.js';
@@ -18,16 +18,16 @@ import { StreamUpload, type ObjectHeaders } from './stream-upload.js';
 export interface S3SinkOptions {
   client: S3Client;
   bucket: string;
-  /** Configured part size in bytes; grown per object to stay within 10,000 parts. */
+  /** Configured part size in bytes (PART_SIZE_MIB; default 16 MiB); grown per object to stay within 10,000 parts. */
   partSizeBytes: number;
-  /** Parts uploading at once per object (one more may fill meanwhile). */
+  /** Parts uploading at once per object (PART_QUEUE_SIZE; default 4); the next part is read when one of them is done. */
   partQueueSize: number;
-  /** Objects written at once; with partQueueSize, caps the part buffers the process ever holds. */
+  /** Objects written at once (MAX_CONCURRENT_OBJECTS; default 8); × partQueueSize, the part buffers the process ever holds. */
   maxConcurrentObjects: number;
 }
 
-/** CopyObject's limit; larger objects need a multipart copy. */
-const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+/** CopyObject's limit (5 GiB); larger objects need a multipart copy. */
+const COPY_OBJECT_MAX_BYTES = 5 * 1024 * MIB;
 
 /** S3 adapter for the Sink port. Every error leaving it is classified. */
 export class S3Sink implements Sink {
