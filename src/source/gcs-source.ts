@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { pipeline, PassThrough } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { Storage, FileMetadata } from '@google-cloud/storage';
 import { ReplicationError } from '../errors.js';
 import type { ObjectRef, SourceObject } from '../model.js';
@@ -32,9 +32,10 @@ export class GcsSource implements Source {
     const raw = file.createReadStream({ decompress: false, validation: false });
     const out = new PassThrough();
     const label = `GCS read ${describe(object)}`;
-    pipeline(raw, out, (err) => {
-      if (err && !out.destroyed) out.destroy(classifyGcsError(err, label));
-    });
+    // Not pipeline(): it destroys `out` with the raw error before its callback
+    // runs, so the reader would get an unclassified error.
+    raw.on('error', (err) => out.destroy(classifyGcsError(err, label)));
+    raw.pipe(out);
     // Destroying `out` (abort, or the sink giving up) must stop the download
     // too. Not while the request is awaiting its response, though: the
     // library pipes the response into `raw` when it arrives and throws,
