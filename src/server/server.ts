@@ -14,6 +14,7 @@ import { replicateObject, type ReplicateDeps } from '../replicate/replicate-obje
 import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { decodeCloudEventRequest, decodePushRequest, type RequestVerdict } from './decode-request.js';
+import { inRequestContext } from './request-context.js';
 import { BodyTooLargeError, declaredLength, readBody } from './read-body.js';
 import { abortReason, requestSignal, type RequestSignal } from './request-signal.js';
 import { send, statusForOutcome } from './respond.js';
@@ -77,11 +78,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ctx: HandlerContext = { ...options, gate, hardStop: hardStop.signal, isClosing: () => closing !== undefined };
 
   const server = createServer((req, res) => {
-    const work = handleRequest(req, res, ctx).catch((err: unknown) => {
+    const work = inRequestContext(req, res, logger, () => handleRequest(req, res, ctx).catch((err: unknown) => {
       // A bug must cost one request, never the process.
       logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
       send(res, 503, { close: true });
-    });
+    }));
     handlers.add(work);
     void work.finally(() => handlers.delete(work));
   });
