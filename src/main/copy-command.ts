@@ -1,9 +1,10 @@
 import { parseConfig } from '../config/config.js';
-import { createLogger } from '../log/logger.js';
+import type { Outcome } from '../model.js';
 import { replicateObject } from '../replicate/replicate-object.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { parseObjectUrl } from './gs-url.js';
 import { logOutcome } from './log-outcome.js';
+import { startObservability } from './observability.js';
 import { buildRuntime } from './runtime.js';
 
 export const copyCommand: Command = {
@@ -15,18 +16,23 @@ s3://$S3_BUCKET/$S3_KEY_PREFIX<OBJECT>, with its headers, metadata and
 provenance, verified by CRC32C/MD5 before the upload completes.
 
 Exit status: 0 copied or already current in S3; 1 failed, or the object
-(or that generation) no longer exists in GCS; 2 bad usage or configuration.`,
+(or that generation) no longer exists in GCS; 2 bad usage or configuration.
+
+Output: the result on stdout, one tab-separated line
+  copied|skipped  gs://BUCKET/OBJECT#GENERATION  s3://BUCKET/KEY  [REASON]
+and the log on stderr (text on a terminal, else JSON; LOG_FORMAT sets it).`,
   async run(ctx) {
     const { positionals } = parseCommandArgs(ctx.args, {}, 1);
     const ref = parseObjectUrl(positionals[0]!, 'gs:// URL');
     const config = parseConfig(ctx.env, { command: 'copy', instanceId: instanceIdFrom(ctx.env) });
-    const logger = createLogger({ level: config.logLevel, write: ctx.stdout });
+    const logger = await startObservability(ctx, config, { command: 'copy' });
     const runtime = buildRuntime(config, logger);
     try {
       const started = performance.now();
       const event = { kind: 'finalize' as const, ref };
       const outcome = await replicateObject(event, runtime.deps, ctx.signal);
       logOutcome(logger, { event, outcome, durationMs: performance.now() - started, via: 'copy' });
+      if (outcome.status !== 'failed') ctx.stdout(`${resultLine(outcome, positionals[0]!, config.s3.bucket)}\n`);
       if (outcome.status === 'copied') return 0;
       if (outcome.status === 'skipped') {
         if (outcome.reason === 'already-current' || outcome.reason === 'newer-in-s3') return 0;
@@ -40,6 +46,13 @@ Exit status: 0 copied or already current in S3; 1 failed, or the object
     }
   },
 };
+
+/** `copied<TAB>gs://b/o#gen<TAB>s3://bucket/key[<TAB>reason]`, for scripts. */
+function resultLine(outcome: Exclude<Outcome, { status: 'failed' }>, url: string, bucket: string): string {
+  const generation = outcome.generation === undefined ? '' : `#${outcome.generation}`;
+  const reason = outcome.status === 'skipped' ? `\t${outcome.reason}` : '';
+  return `${outcome.status}\t${url.replace(/#.*$/, '')}${generation}\ts3://${bucket}/${outcome.key}${reason}`;
+}
 
 function describeMissing(reason: string, url: string): string {
   if (reason === 'superseded') return `${url}: that generation no longer exists in GCS (a newer one replaced it)`;

@@ -8,10 +8,11 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Duration, PubSub } from '@google-cloud/pubsub';
 import { parseConfig } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, teeLogger } from '../log/logger.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { readEnvFile } from './env-file.js';
+import { commandLogger } from './observability.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -28,7 +29,7 @@ pull worker on it, uploads sample objects to the emulated GCS bucket, and
 shows each arriving in S3 (MinIO) with its checksum verified. Keeps running
 so you can upload more; Ctrl-C stops the worker (the stack stays up:
 scripts/local-stack.sh down stops it). The worker's JSON log goes to
-.local-stack/demo-worker.log.`,
+.local-stack/demo-worker.log; its warnings and errors also to stderr.`,
   async run(ctx) {
     parseCommandArgs(ctx.args, {}, 0);
     const say = (text: string): void => ctx.stdout(`${text}\n`);
@@ -48,10 +49,10 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     // The libraries read their emulator variables from process.env (the
     // storage one excepted, see src/cli.ts): set them for this process.
     for (const key of ['PUBSUB_EMULATOR_HOST', 'GCE_METADATA_HOST', 'METADATA_SERVER_DETECTION']) process.env[key] = stack[key];
-    const config = parseConfig({ ...stack, LOG_LEVEL: 'info' }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
+    const config = parseConfig({ ...stack, LOG_LEVEL: 'info', LOG_FORMAT: ctx.env.LOG_FORMAT }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
     const events: Array<Record<string, unknown>> = [];
     const waiters = new Set<() => void>();
-    const logger = createLogger({
+    const fileLogger = createLogger({
       level: 'info',
       write: (line) => {
         appendFileSync(LOG_FILE, line);
@@ -62,6 +63,9 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
         }
       },
     });
+    // The worker's whole log goes to the file (JSON: the demo reads it back);
+    // its warnings and errors also reach stderr, readable on a terminal.
+    const logger = teeLogger(fileLogger, commandLogger(ctx, { ...config, logLevel: 'warn' }, { command: 'demo' }));
     const runtime = buildRuntime(config, logger);
     const pubsub = new PubSub({ projectId: config.project });
     // A subscription of the demo's own: only what is uploaded from now on.

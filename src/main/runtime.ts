@@ -6,6 +6,7 @@ import { Storage } from '@google-cloud/storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config/config.js';
 import { googleIdTokenFetcher, type FetchIdToken } from '../credentials/google-id-token.js';
+import { tracedAssumeRole } from '../credentials/traced-assume-role.js';
 import { webIdentityCredentials, type WebIdentityCredentialProvider } from '../credentials/web-identity-provider.js';
 import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
@@ -13,7 +14,9 @@ import { addCredentialRetry } from '../sink/credential-retry.js';
 import { NativeCrc32c } from '../sink/crc32c-checksum.js';
 import { addUnsignedChecksummedPayload } from '../sink/unsigned-payload.js';
 import { S3Sink } from '../sink/s3-sink.js';
+import { TracedSink } from '../sink/traced-sink.js';
 import { GcsSource } from '../source/gcs-source.js';
+import { TracedSource } from '../source/traced-source.js';
 
 /** The SDK clients and adapters one process uses, built from a Config. */
 export interface Runtime {
@@ -46,8 +49,11 @@ export interface RuntimeOverrides {
 export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Runtime {
   const { aws, transfer } = config;
   const sts = new STSClient({ region: aws.region, endpoint: aws.stsEndpoint, maxAttempts: 1 });
-  const assume = (params: Parameters<Parameters<typeof webIdentityCredentials>[0]['assumeRole']>[0]) =>
+  // Spans only when tracing is on: off, the adapters are not even wrapped.
+  const traced = config.traceExporter !== 'none';
+  const sendAssume = (params: Parameters<Parameters<typeof webIdentityCredentials>[0]['assumeRole']>[0]) =>
     sts.send(new AssumeRoleWithWebIdentityCommand(params));
+  const assume = traced ? tracedAssumeRole(sendAssume) : sendAssume;
   const credentials = webIdentityCredentials({
     roleArn: aws.roleArn,
     sessionName: aws.sessionName,
@@ -74,15 +80,17 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
   addUnsignedChecksummedPayload(s3);
 
   const storage = new Storage({ projectId: config.project, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  const source = new GcsSource(storage);
+  const sink = new S3Sink({
+    client: s3,
+    bucket: config.s3.bucket,
+    partSizeBytes: transfer.partSizeBytes,
+    partQueueSize: transfer.partQueueSize,
+    maxConcurrentObjects: transfer.maxConcurrentObjects,
+  });
   const deps: ReplicateDeps = {
-    source: new GcsSource(storage),
-    sink: new S3Sink({
-      client: s3,
-      bucket: config.s3.bucket,
-      partSizeBytes: transfer.partSizeBytes,
-      partQueueSize: transfer.partQueueSize,
-      maxConcurrentObjects: transfer.maxConcurrentObjects,
-    }),
+    source: traced ? new TracedSource(source) : source,
+    sink: traced ? new TracedSink(sink, config.s3.bucket) : sink,
     keyPrefix: config.s3.keyPrefix,
   };
   return {
