@@ -14,10 +14,17 @@ import { traceContextFromHeaders } from './trace-headers.js';
 
 export function inRequestContext(req: IncomingMessage, res: ServerResponse, logger: Logger, handle: () => Promise<void>): Promise<void> {
   const started = performance.now();
+  // Keep-alive requests on one socket come one after another: the bytes
+  // written meanwhile are this response's, headers included (as Cloud Logging counts them).
+  const { socket } = req;
+  const writtenBefore = socket.bytesWritten;
   const caller = traceContextFromHeaders(req.headers);
   const logContext: LogContext = caller === undefined ? {} : { trace: caller };
   // 'close' follows 'finish', and also comes when the client leaves first.
-  res.once('close', () => runWithLogContext(logContext, () => logRequest(logger, req, res, performance.now() - started)));
+  res.once('close', () => {
+    const sent = { latencyMs: performance.now() - started, responseBytes: socket.bytesWritten - writtenBefore };
+    runWithLogContext(logContext, () => logRequest(logger, req, res, sent));
+  });
   return runWithLogContext(logContext, () => context.with(parentContext(caller), handle));
 }
 
@@ -32,8 +39,8 @@ function parentContext(caller: TraceContext | undefined): Context {
  * The request's last line. Health checks and 429s (which a push backlog sends
  * by the thousand) are DEBUG; answers that make Pub/Sub retry, WARNING.
  */
-function logRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, latencyMs: number): void {
-  const httpRequest = httpRequestEntry(req, res, latencyMs);
+function logRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, sent: Sent): void {
+  const httpRequest = httpRequestEntry(req, res, sent);
   const path = pathOf(req.url);
   const status = httpRequest.status;
   const message = `${req.method ?? 'GET'} ${path} ${status ?? '(client went away before the answer)'}`;
@@ -42,12 +49,20 @@ function logRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, l
   else logger.info(message, { httpRequest });
 }
 
+/** How long the answer took, and its size on the wire. */
+export interface Sent {
+  latencyMs: number;
+  responseBytes: number;
+}
+
 /** Cloud Logging's HttpRequest (sizes are int64, hence strings in JSON). */
 export interface HttpRequestEntry {
   requestMethod: string;
   requestUrl: string;
   status?: number;
+  /** The body's declared length (Content-Length), when there is one. */
   requestSize?: string;
+  /** Headers and body. */
   responseSize?: string;
   userAgent?: string;
   remoteIp?: string;
@@ -56,18 +71,17 @@ export interface HttpRequestEntry {
   protocol: string;
 }
 
-export function httpRequestEntry(req: IncomingMessage, res: ServerResponse, latencyMs: number): HttpRequestEntry {
+export function httpRequestEntry(req: IncomingMessage, res: ServerResponse, sent: Sent): HttpRequestEntry {
   const entry: HttpRequestEntry = {
     requestMethod: req.method ?? 'GET',
     requestUrl: requestUrl(req),
-    latency: `${(latencyMs / 1000).toFixed(3)}s`,
+    latency: `${(sent.latencyMs / 1000).toFixed(3)}s`,
     protocol: `HTTP/${req.httpVersion}`,
   };
   if (res.headersSent) entry.status = res.statusCode;
   const requestSize = req.headers['content-length'];
   if (requestSize !== undefined && /^\d+$/.test(requestSize)) entry.requestSize = requestSize;
-  const responseSize = res.statusCode === 204 && res.headersSent ? '0' : res.getHeader('content-length');
-  if (responseSize !== undefined) entry.responseSize = String(responseSize);
+  if (res.headersSent && sent.responseBytes > 0) entry.responseSize = String(sent.responseBytes);
   if (req.headers['user-agent'] !== undefined) entry.userAgent = req.headers['user-agent'];
   const remoteIp = forwardedFor(req) ?? req.socket.remoteAddress;
   if (remoteIp !== undefined) entry.remoteIp = remoteIp;
