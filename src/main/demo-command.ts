@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Duration, PubSub } from '@google-cloud/pubsub';
-import { parseConfig } from '../config/config.js';
+import { parseConfig, type Config } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
-import { createLogger, teeLogger } from '../log/logger.js';
+import { createLogger, teeLogger, type Logger } from '../log/logger.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
-import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { readEnvFile } from './env-file.js';
 import { commandLogger } from './observability.js';
 import { buildRuntime, type Runtime } from './runtime.js';
@@ -52,20 +52,10 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     const config = parseConfig({ ...stack, LOG_LEVEL: 'info', LOG_FORMAT: ctx.env.LOG_FORMAT }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
     const events: Array<Record<string, unknown>> = [];
     const waiters = new Set<() => void>();
-    const fileLogger = createLogger({
-      level: 'info',
-      write: (line) => {
-        appendFileSync(LOG_FILE, line);
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.outcome !== undefined) {
-          events.push(entry);
-          for (const w of waiters) w();
-        }
-      },
+    const logger = demoLogger(ctx, config, (entry) => {
+      events.push(entry);
+      for (const w of waiters) w();
     });
-    // The worker's whole log goes to the file (JSON: the demo reads it back);
-    // its warnings and errors also reach stderr, readable on a terminal.
-    const logger = teeLogger(fileLogger, commandLogger(ctx, { ...config, logLevel: 'warn' }, { command: 'demo' }));
     const runtime = buildRuntime(config, logger);
     const pubsub = new PubSub({ projectId: config.project });
     // A subscription of the demo's own: only what is uploaded from now on.
@@ -129,6 +119,23 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     }
   },
 };
+
+/**
+ * The worker's whole log goes to LOG_FILE as JSON, and each outcome line to
+ * `onOutcome` (the demo reads them back); its warnings and errors also reach
+ * stderr, readable on a terminal.
+ */
+function demoLogger(ctx: CommandContext, config: Config, onOutcome: (entry: Record<string, unknown>) => void): Logger {
+  const file = createLogger({
+    level: 'info',
+    write: (line) => {
+      appendFileSync(LOG_FILE, line);
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.outcome !== undefined) onOutcome(entry);
+    },
+  });
+  return teeLogger(file, commandLogger(ctx, { ...config, logLevel: 'warn' }, { command: 'demo' }));
+}
 
 interface Sample {
   name: string;
