@@ -1,5 +1,5 @@
 import { parseConfig } from '../config/config.js';
-import type { Outcome } from '../model.js';
+import type { ObjectRef, Outcome } from '../model.js';
 import { replicateObject } from '../replicate/replicate-object.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
 import { parseObjectUrl } from './gs-url.js';
@@ -32,7 +32,7 @@ and the log on stderr (text on a terminal, else JSON; LOG_FORMAT sets it).`,
       const event = { kind: 'finalize' as const, ref };
       const outcome = await replicateObject(event, runtime.deps, ctx.signal);
       logOutcome(logger, { event, outcome, durationMs: performance.now() - started, via: 'copy' });
-      if (outcome.status !== 'failed') ctx.stdout(`${resultLine(outcome, positionals[0]!, config.s3.bucket)}\n`);
+      if (outcome.status !== 'failed') ctx.stdout(`${resultLine(outcome, ref, config.s3.bucket)}\n`);
       if (outcome.status === 'copied') return 0;
       if (outcome.status === 'skipped') {
         if (outcome.reason === 'already-current' || outcome.reason === 'newer-in-s3') return 0;
@@ -48,10 +48,10 @@ and the log on stderr (text on a terminal, else JSON; LOG_FORMAT sets it).`,
 };
 
 /** `copied<TAB>gs://b/o#gen<TAB>s3://bucket/key[<TAB>reason]`, for scripts. */
-function resultLine(outcome: Exclude<Outcome, { status: 'failed' }>, url: string, bucket: string): string {
+function resultLine(outcome: Exclude<Outcome, { status: 'failed' }>, ref: ObjectRef, bucket: string): string {
   const generation = outcome.generation === undefined ? '' : `#${outcome.generation}`;
   const reason = outcome.status === 'skipped' ? `\t${outcome.reason}` : '';
-  return `${outcome.status}\t${url.replace(/#.*$/, '')}${generation}\ts3://${bucket}/${outcome.key}${reason}`;
+  return `${outcome.status}\tgs://${ref.bucket}/${ref.name}${generation}\ts3://${bucket}/${outcome.key}${reason}`;
 }
 
 function describeMissing(reason: string, url: string): string {
