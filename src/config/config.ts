@@ -14,6 +14,8 @@ import {
 } from './validators.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
+export type TraceExporter = 'none' | 'cloud-trace';
 export type Command = 'copy' | 'pull' | 'serve' | 'backfill' | 'verify' | 'demo';
 
 /** Everything the worker is configured with. Built once by `parseConfig`; read-only afterwards. */
@@ -95,6 +97,10 @@ export interface Config {
   project?: string;
   /** LOG_LEVEL. Default `info`. */
   logLevel: LogLevel;
+  /** LOG_FORMAT. Unset: text for CLI commands when stderr is a terminal, else JSON; `pull` and `serve` JSON. */
+  logFormat?: LogFormat;
+  /** TRACE_EXPORTER: `cloud-trace` sends spans of each copy's GCS read, STS call and S3 upload to Cloud Trace. Default `none`. */
+  traceExporter: TraceExporter;
 }
 
 export interface ParseOptions {
@@ -134,6 +140,11 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
 
   const logLevel = (readVar(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+
+  const logFormat = readVar(env, 'LOG_FORMAT')?.toLowerCase();
+  if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') throw new ConfigError('LOG_FORMAT', `must be "text" or "json", got "${env.LOG_FORMAT}"`);
+  const traceExporter = readVar(env, 'TRACE_EXPORTER')?.toLowerCase() ?? 'none';
+  if (traceExporter !== 'none' && traceExporter !== 'cloud-trace') throw new ConfigError('TRACE_EXPORTER', `must be "cloud-trace" or "none", got "${env.TRACE_EXPORTER}"`);
 
   const project = readVar(env, 'GOOGLE_CLOUD_PROJECT') ?? readVar(env, 'GCLOUD_PROJECT');
   const subscription = parseSubscription(readVar(env, 'PUBSUB_SUBSCRIPTION'), project);
@@ -189,6 +200,8 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     gcs: { endpoint: parseGcsEndpoint(readVar(env, 'STORAGE_EMULATOR_HOST')) },
     project,
     logLevel,
+    logFormat,
+    traceExporter,
   };
 }
 

@@ -7,13 +7,13 @@ import { createTally } from '../backfill/tally.js';
 import { parseConfig, type Config } from '../config/config.js';
 import { parseInteger } from '../config/validators.js';
 import { ConfigError } from '../errors.js';
-import { createLogger } from '../log/logger.js';
 import { replicateObject } from '../replicate/replicate-object.js';
 import { GcsLister } from '../source/gcs-lister.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { parsePrefixUrl } from './gs-url.js';
 import { logOutcome } from '../pipeline/log-outcome.js';
+import { startObservability } from './observability.js';
 import { buildRuntime } from './runtime.js';
 
 /** What `backfill` and `verify` are asked to do, from their command lines. Pure. */
@@ -100,9 +100,10 @@ Cloud Run Jobs: with CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT set, this
 task copies only the names whose SHA-256 hash mod COUNT is INDEX: the tasks
 share the work without overlap. Each task still lists the whole prefix.
 
-Progress: one rewritten line on stderr when it is a terminal, else a JSON log
-line every 10 s. One JSON log line per copy attempted (copied, skipped by its
+Progress: one rewritten line on stderr when it is a terminal, else a log
+line every 10 s. One log line per copy attempted (copied, skipped by its
 HEAD, or failed); objects the listings show current are logged at LOG_LEVEL=debug.
+Logs go to stderr: readable text on a terminal, else JSON (LOG_FORMAT sets it).
 
 Exit status: 0 every object copied or current; 1 some objects failed (listed
 on stderr and in the report), a listing failed, or the run was interrupted;
@@ -118,8 +119,7 @@ export async function runBackfillCommand(ctx: CommandContext, overrides: Backfil
   if (args.reportFile !== undefined) await checkReportPath(args.reportFile);
   const concurrency = args.concurrency ?? baseConfig.transfer.maxConcurrentObjects;
   const config = withConcurrency(baseConfig, concurrency);
-  // In a dry run stdout is the list of objects; logs move to stderr.
-  const logger = createLogger({ level: config.logLevel, write: args.dryRun ? ctx.stderr : ctx.stdout, fields: shard.count === 1 ? {} : { shard: shard.index } });
+  const logger = await startObservability(ctx, config, { command: 'backfill', fields: shard.count === 1 ? {} : { shard: shard.index } });
   const runtime = buildRuntime(config, logger);
   // Every request in flight listens on the signal (the SDKs add one listener each): a
   // bounded number, but above Node's default warning threshold of 10.

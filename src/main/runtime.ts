@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { createDestination, type Destination, type DestinationOverrides } from '../sink/destination.js';
 import { GcsSource } from '../source/gcs-source.js';
+import { TracedSource } from '../source/traced-source.js';
 
 /** The clients and adapters one process uses, built from a Config. */
 export interface Runtime {
@@ -28,14 +29,17 @@ export type RuntimeOverrides = DestinationOverrides;
  * themselves).
  */
 export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Runtime {
-  const destination = createDestination('s3', { config, logger }, overrides);
+  // Spans only when tracing is on: off, the adapters are not even wrapped.
+  const traced = config.traceExporter !== 'none';
+  const destination = createDestination('s3', { config, logger, traced }, overrides);
   const storage = new Storage({ projectId: config.project, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  const source = new GcsSource(storage);
   return {
     config,
     logger,
     storage,
     destination,
-    deps: { source: new GcsSource(storage), sink: destination.sink, keyPrefix: config.s3.keyPrefix },
+    deps: { source: traced ? new TracedSource(source) : source, sink: destination.sink, keyPrefix: config.s3.keyPrefix },
     close() {
       destination.close();
     },

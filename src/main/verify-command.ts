@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { GcsLister } from '../source/gcs-lister.js';
 import { describeShard, parsePrefixCommandArgs, withConcurrency } from './backfill-command.js';
 import { instanceIdFrom, type Command } from './command.js';
+import { serviceName, startObservability } from './observability.js';
 import { buildRuntime } from './runtime.js';
 
 /** HEADs are small: by default 4 per object the copy path may have in flight. */
@@ -45,7 +46,10 @@ configuration, a listing or a HEAD failed, or interrupted).`,
     if (args.reportFile !== undefined) await checkReportPath(args.reportFile);
     const concurrency = args.concurrency ?? Math.min(baseConfig.transfer.maxConcurrentObjects * HEADS_PER_OBJECT_SLOT, 1000);
     const config = withConcurrency(baseConfig, concurrency);
-    const logger = createLogger({ level: config.logLevel, write: ctx.stdout, fields: shard.count === 1 ? {} : { shard: shard.index } });
+    const fields = shard.count === 1 ? {} : { shard: shard.index };
+    const logger = await startObservability(ctx, config, { command: 'verify', fields });
+    // The differences are verify's result: JSON lines on stdout (in Cloud Logging's shape, so a Cloud Run job shows them as WARNING entries).
+    const results = createLogger({ level: 'info', write: ctx.stdout, fields, traceProject: config.project, service: serviceName(ctx.env) });
     const runtime = buildRuntime(config, logger);
     // Every request in flight listens on the signal (the SDKs add one listener each): a
     // bounded number, but above Node's default warning threshold of 10.
@@ -68,7 +72,7 @@ configuration, a listing or a HEAD failed, or interrupted).`,
           head: (key, signal) => runtime.deps.sink.head(key, signal),
           concurrency,
           shard,
-          onDifference: (d) => logDifference(logger, d),
+          onDifference: (d) => logDifference(results, d),
           result: live,
         },
         ctx.signal,

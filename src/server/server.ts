@@ -13,6 +13,7 @@ import type { EventPipeline } from '../pipeline/event-pipeline.js';
 import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { decodeCloudEventRequest, decodePushRequest, type RequestVerdict } from './decode-request.js';
+import { inRequestContext } from './request-context.js';
 import { BodyTooLargeError, declaredLength, readBody } from './read-body.js';
 import { requestSignal, type RequestSignal } from './request-signal.js';
 import { send, statusFor } from './respond.js';
@@ -68,13 +69,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ctx: HandlerContext = { ...options, gate, isClosing: () => pipeline.draining };
 
   const server = createServer((req, res) => {
-    // Tracked whole (body read included), so a drain waits for the answer too.
+    // Tracked whole (body read included), so a drain waits for the answer too;
+    // run in the request's context, so every line logged for it carries its trace.
     void pipeline.track(
-      handleRequest(req, res, ctx).catch((err: unknown) => {
-        // A bug must cost one request, never the process.
-        logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
-        send(res, 503, { close: true });
-      }),
+      inRequestContext(req, res, logger, () =>
+        handleRequest(req, res, ctx).catch((err: unknown) => {
+          // A bug must cost one request, never the process.
+          logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
+          send(res, 503, { close: true });
+        }),
+      ),
     );
   });
   // Receiving a request (headers and body) is fast for Pub/Sub; a client that

@@ -4,12 +4,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { googleIdTokenFetcher, type FetchIdToken } from '../credentials/google-id-token.js';
+import { tracedAssumeRole } from '../credentials/traced-assume-role.js';
 import { webIdentityCredentials, type AssumeRoleWithWebIdentity } from '../credentials/web-identity-provider.js';
 import { addCredentialRetry } from './credential-retry.js';
 import { NativeCrc32c } from './crc32c-checksum.js';
 import type { Destination, DestinationOptions } from './destination.js';
 import { S3Lister } from './s3-lister.js';
 import { S3Sink } from './s3-sink.js';
+import { TracedSink } from './traced-sink.js';
 import { addUnsignedChecksummedPayload } from './unsigned-payload.js';
 
 /** What tests and the bench may replace in the S3 destination. */
@@ -30,7 +32,8 @@ export function createS3Destination(options: DestinationOptions, overrides: S3De
   const { config, logger } = options;
   const { aws, transfer } = config;
   const sts = new STSClient({ region: aws.region, endpoint: aws.stsEndpoint, maxAttempts: 1 });
-  const assume: AssumeRoleWithWebIdentity = (params) => sts.send(new AssumeRoleWithWebIdentityCommand(params));
+  const sendAssume: AssumeRoleWithWebIdentity = (params) => sts.send(new AssumeRoleWithWebIdentityCommand(params));
+  const assume = options.traced ? tracedAssumeRole(sendAssume) : sendAssume;
   const credentials = webIdentityCredentials({
     roleArn: aws.roleArn,
     sessionName: aws.sessionName,
@@ -57,15 +60,16 @@ export function createS3Destination(options: DestinationOptions, overrides: S3De
   addUnsignedChecksummedPayload(client);
 
   const bucket = config.s3.bucket;
+  const sink = new S3Sink({
+    client,
+    bucket,
+    partSizeBytes: transfer.partSizeBytes,
+    partQueueSize: transfer.partQueueSize,
+    maxConcurrentObjects: transfer.maxConcurrentObjects,
+  });
   return {
     name: `s3://${bucket}`,
-    sink: new S3Sink({
-      client,
-      bucket,
-      partSizeBytes: transfer.partSizeBytes,
-      partQueueSize: transfer.partQueueSize,
-      maxConcurrentObjects: transfer.maxConcurrentObjects,
-    }),
+    sink: options.traced ? new TracedSink(sink, bucket) : sink,
     lister: new S3Lister({ client, bucket }),
     async warmUp() {
       await credentials();
