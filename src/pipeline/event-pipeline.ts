@@ -14,6 +14,7 @@ import type { Decoded } from '../events/types.js';
 import type { Logger, LogFields } from '../log/logger.js';
 import type { Outcome } from '../model.js';
 import { replicateObject, type CopyHints, type ReplicateDeps } from '../replicate/replicate-object.js';
+import { inReplicationSpan } from '../trace/spans.js';
 import { lagFields, logOutcome, objectUrl, type Via } from './log-outcome.js';
 
 /**
@@ -129,7 +130,10 @@ export class EventPipeline {
     const { signal, dispose } = this.#signalFor(delivery);
     const started = performance.now();
     try {
-      const outcome = await replicateObject(decoded.event, this.#options.deps, signal, delivery.hints);
+      const { ref } = decoded.event;
+      const outcome = await inReplicationSpan({ 'gcs.bucket': ref.bucket, 'gcs.object': ref.name, 'gcs2s3.via': delivery.via }, () =>
+        replicateObject(decoded.event, this.#options.deps, signal, delivery.hints),
+      );
       const handled: Handled = { disposition: dispositionOf(outcome), outcome, ...(signal.aborted ? { abortedBy: reasonOf(signal) } : {}) };
       const now = (this.#options.now ?? Date.now)();
       logOutcome(logger, {

@@ -52,6 +52,23 @@ export function spanOverStream<S extends Readable>(name: string, attributes: Att
   return stream;
 }
 
+/**
+ * Runs one object's replication inside an internal span, so its GCS read, STS
+ * call and S3 upload share one parent (and one trace outside `serve`, where no
+ * request brings one).
+ */
+export async function inReplicationSpan<T>(attributes: Attributes, fn: () => Promise<T>): Promise<T> {
+  const span = trace.getTracer('gcs2s3', PACKAGE_VERSION).startSpan('replicate', { kind: SpanKind.INTERNAL, attributes });
+  try {
+    return await context.with(trace.setSpan(context.active(), span), fn);
+  } catch (err) {
+    markFailed(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
 function startClientSpan(name: string, attributes: Attributes): Span {
   return trace.getTracer('gcs2s3', PACKAGE_VERSION).startSpan(name, { kind: SpanKind.CLIENT, attributes });
 }

@@ -58,19 +58,24 @@ describe('spans of a push request\'s copy (in-memory exporter)', () => {
     const meta = source.put('src', 'a.bin', Buffer.alloc(5000, 7));
     expect(await push(url, 'a.bin', meta.generation, `00-${TRACE}-${CALLER_SPAN}-01`)).toBe(204);
 
-    const spans = exporter.getFinishedSpans();
-    expect(spans.map((s) => s.name).sort()).toEqual(['gcs.read', 's3.upload', 'sts.AssumeRoleWithWebIdentity']);
-    const { 'gcs.read': read, 's3.upload': upload, 'sts.AssumeRoleWithWebIdentity': sts } = byName(spans);
+    const all = exporter.getFinishedSpans();
+    expect(all.map((s) => s.name).sort()).toEqual(['gcs.read', 'replicate', 's3.upload', 'sts.AssumeRoleWithWebIdentity']);
+    const { replicate, 'gcs.read': read, 's3.upload': upload, 'sts.AssumeRoleWithWebIdentity': sts } = byName(all);
+    // One internal span per object, the push request's child, parents its client spans.
+    expect(replicate!.kind).toBe(SpanKind.INTERNAL);
+    expect(replicate!.parentSpanContext).toMatchObject({ spanId: CALLER_SPAN, isRemote: true });
+    expect(replicate!.attributes).toMatchObject({ 'gcs.bucket': 'src', 'gcs.object': 'a.bin', 'gcs2s3.via': 'push' });
+    const spans = all.filter((s) => s !== replicate);
     for (const span of spans) {
       expect(span.spanContext().traceId).toBe(TRACE);
       expect(span.kind).toBe(SpanKind.CLIENT);
       expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
       expect(span.resource.attributes).toMatchObject({ 'service.name': 'gcs2s3-test', 'service.version': PACKAGE_VERSION });
     }
-    // Read and upload are children of the push request's span (Cloud Run's); the STS call, made by the
-    // S3 client for the upload, is the upload's child.
-    expect(read!.parentSpanContext).toMatchObject({ spanId: CALLER_SPAN, isRemote: true });
-    expect(upload!.parentSpanContext).toMatchObject({ spanId: CALLER_SPAN, isRemote: true });
+    // Read and upload are children of the object's span; the STS call, made by the S3 client for
+    // the upload, is the upload's child.
+    expect(read!.parentSpanContext?.spanId).toBe(replicate!.spanContext().spanId);
+    expect(upload!.parentSpanContext?.spanId).toBe(replicate!.spanContext().spanId);
     expect(sts!.parentSpanContext?.spanId).toBe(upload!.spanContext().spanId);
     expect(read!.attributes).toMatchObject({ 'gcs.bucket': 'src', 'gcs.object': 'a.bin', 'gcs.generation': meta.generation, 'object.size': 5000 });
     expect(upload!.attributes).toMatchObject({ 'aws.s3.bucket': 'dest', 'aws.s3.key': 'p/a.bin', 'object.size': 5000 });
