@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isRequiredFor, variableNames, VARIABLES, type Command } from '../../../src/config/variables.js';
 
 /**
  * The parser's own typings start with `/// <reference lib="dom" />`, which
@@ -301,14 +302,12 @@ function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
 
 // ---- Facts from the code the deployment must match ----
 
-const configSource = readFileSync(join(REPO, 'src/config/config.ts'), 'utf8');
 /** Variables parseConfig requires for every command. */
-const requiredEverywhere = [...configSource.matchAll(/requireVar\(env, '([A-Z0-9_]+)'/g)].map((x) => x[1]!);
-/** Variables parseConfig requires for one command: `throw new ConfigError('X', 'is required for serve ...`. */
-const requiredFor = (command: string): string[] =>
-  [...configSource.matchAll(/ConfigError\('([A-Z0-9_]+)', '?`?is required for (\w+)/g)].filter((x) => x[2] === command).map((x) => x[1]!);
+const requiredEverywhere = VARIABLES.filter((v) => v.required === 'always').map((v) => v.name);
+/** Variables parseConfig requires for one command only (serve's push settings, pull's subscription). */
+const requiredFor = (command: Command): string[] => VARIABLES.filter((v) => v.required !== 'always' && isRequiredFor(v, command)).map((v) => v.name);
 /** Every variable name the configuration reads. */
-const knownVariables = new Set([...configSource.matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((x) => x[1]!));
+const knownVariables = new Set(variableNames());
 
 const logSources = ['src/main/log-outcome.ts', 'src/pull/pull-worker.ts', 'src/model.ts'].map((f) => readFileSync(join(REPO, f), 'utf8')).join('\n');
 
