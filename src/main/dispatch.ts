@@ -3,6 +3,7 @@ import type { Command as CommandName } from '../config/variables.js';
 import { ConfigError } from '../errors.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, exitStatusHelp } from './exit-status.js';
+import { ExcludedError } from './filters.js';
 import { packageVersion } from './version.js';
 /**
  * Commands load on demand: each process pays only for its own command's SDKs
@@ -82,6 +83,10 @@ export async function main(argv: string[], ctx: Omit<CommandContext, 'args'>): P
     if (err instanceof ConfigError) {
       ctx.stderr(`gcs2s3 ${name}: ${err.message}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof ExcludedError) {
+      ctx.stderr(`gcs2s3 ${name}: ${err.message}\n`);
+      return EXIT.excluded;
     }
     throw err;
   }

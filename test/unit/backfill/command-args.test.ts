@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { parsePrefixCommandArgs, type PrefixCommandArgs } from '../../../src/main/backfill-command.js';
+import { parsePrefixCommandArgs, type PrefixCommandArgs } from '../../../src/main/prefix-command.js';
 
 describe('backfill / verify arguments', () => {
   it.each<[string[], boolean, Partial<PrefixCommandArgs>]>([
