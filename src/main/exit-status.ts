@@ -65,7 +65,7 @@ export const EXIT_STATUSES: readonly ExitStatusRow[] = [
     code: EXIT.excluded,
     meaning: 'excluded by `SOURCE_BUCKETS`, `INCLUDE_PREFIXES` or `EXCLUDE_PREFIXES` (or `--include`/`--exclude`): nothing done',
     byCommand: {
-      copy: 'the object is filtered out; nothing copied',
+      copy: 'the object is filtered out',
       backfill: 'the bucket is not in SOURCE_BUCKETS, or the filters leave no name under the prefix',
       verify: 'the bucket is not in SOURCE_BUCKETS, or the filters leave no name under the prefix',
     },
