@@ -164,7 +164,7 @@ const SPECS = {
     parseUrl(ctx.name, raw)?.toString() ?? GOOGLE_JWKS,
   ),
   PUSH_REQUEST_TIMEOUT_SECONDS: integer({ help: "a push request's copy is aborted after this long", readBy: ['serve'], section: 'main' }, PUBSUB_MAX_ACK_DEADLINE_SECONDS, 1, 3600),
-  PORT: integer({ help: '`serve` listens on it; `pull` answers `GET /healthz` on it when it is set (Cloud Run services)', readBy: EVENTS, section: 'main' }, 8080, 1, 65535),
+  PORT: integer({ help: '`serve` listens on it; `pull` answers `GET /healthz` on it when set, as Cloud Run services need', readBy: EVENTS, section: 'main' }, 8080, 1, 65535),
   SOURCE_BUCKETS: optional({ help: 'comma list of GCS buckets to replicate; events from others are acked and ignored, commands refuse them', default: 'all', readBy: FILTERED, section: 'main' }, (raw, ctx) => {
     const buckets = parseList(raw);
     // Bucket names never hold "/" or ":": the likely mistake is a gs:// URL.
@@ -177,7 +177,7 @@ const SPECS = {
   REPLICATE_DELETES: optional({ help: '`true`: an OBJECT_DELETE removes the S3 object (only if S3 holds that generation or an older one)', default: '`false`', readBy: EVENTS, section: 'main' }, (raw, ctx) =>
     parseBoolean(ctx.name, raw, false),
   ),
-  MAX_CONCURRENT_OBJECTS: integer({ help: 'objects copied at once per process (`verify`: 4 HEADs per object)', readBy: POOLED, section: 'main' }, 8, 1, 1000),
+  MAX_CONCURRENT_OBJECTS: integer({ help: 'objects copied at once per process; `verify` sends 4 times as many HEADs', readBy: POOLED, section: 'main' }, 8, 1, 1000),
   PART_SIZE_MIB: integer({ help: 'multipart part size in MiB, grown for objects over 10,000 parts', readBy: WRITERS, section: 'main' }, 16, S3_MIN_PART_BYTES / MIB, S3_MAX_PART_BYTES / MIB),
   PART_QUEUE_SIZE: integer({ help: 'parts in flight per object: memory is at most this × part size per object', readBy: WRITERS, section: 'main' }, 4, 1, 64),
   CLOUD_RUN_TASK_COUNT: optional({ help: 'set by Cloud Run Jobs: the number of tasks sharing the names', default: '1', limits: `1–${MAX_TASKS.toLocaleString('en-US')}`, readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
