@@ -29,6 +29,7 @@ export interface Config {
     /** S3_KEY_PREFIX: prepended to the GCS object name. Default empty. */
     keyPrefix: string;
   };
+  /** Applied by every command: pull and serve ignore filtered events; copy, backfill and verify skip filtered objects. */
   filters: {
     /** SOURCE_BUCKETS: only events from these buckets replicate; empty means all. */
     sourceBuckets: string[];

@@ -1,7 +1,7 @@
 import { startTicker, type ProgressDisplay } from '../backfill/progress.js';
 import { parseConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { ObjectRef } from '../model.js';
+import type { Outcome } from '../model.js';
 import { replicateObject, type ReplicateDeps } from '../replicate/replicate-object.js';
 import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { countingSource, formatCopyProgress, type CopyProgress } from './copy-progress.js';
@@ -39,20 +39,22 @@ ${FILTER_FLAGS_HELP}`,
     const display = ctx.stderrIsTTY === true ? startCopyProgress(ctx, logger, url, progress) : undefined;
     // Counting costs a stream hop per chunk: only when someone watches.
     const deps: ReplicateDeps = display === undefined ? runtime.deps : { ...runtime.deps, source: countingSource(runtime.deps.source, progress) };
+    const event = { kind: 'finalize' as const, ref };
+    const started = performance.now();
+    let outcome: Outcome;
     try {
-      return await copyOne(ctx, logger, deps, ref, url);
+      outcome = await replicateObject(event, deps, ctx.signal);
     } finally {
+      // The progress line ends before the outcome's log line is written below it.
       display?.stop();
       runtime.close();
     }
+    logOutcome(logger, { event, outcome, durationMs: performance.now() - started, via: 'copy' });
+    return exitStatus(ctx, outcome, url);
   },
 };
 
-async function copyOne(ctx: CommandContext, logger: Logger, deps: ReplicateDeps, ref: ObjectRef, url: string): Promise<number> {
-  const started = performance.now();
-  const event = { kind: 'finalize' as const, ref };
-  const outcome = await replicateObject(event, deps, ctx.signal);
-  logOutcome(logger, { event, outcome, durationMs: performance.now() - started, via: 'copy' });
+function exitStatus(ctx: CommandContext, outcome: Outcome, url: string): number {
   if (outcome.status === 'copied') return EXIT.ok;
   if (outcome.status === 'skipped') {
     if (outcome.reason === 'already-current' || outcome.reason === 'newer-in-s3') return EXIT.ok;
