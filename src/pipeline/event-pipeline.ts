@@ -44,6 +44,8 @@ export interface Delivery {
   deadline?: { ms: number; name: string };
   /** Fields for every line about this delivery (messageId, deliveryAttempt…). */
   fields?: LogFields;
+  /** Called once the work is done, before its line is logged (a progress display ends its line). */
+  settled?: () => void;
   /** Fields known only once the work is done (the HTTP status), added to the outcome line. */
   finalFields?: (handled: Handled) => LogFields;
   /** What a listing already told about the object (backfill). */
@@ -136,6 +138,7 @@ export class EventPipeline {
       );
       const handled: Handled = { disposition: dispositionOf(outcome), outcome, ...(signal.aborted ? { abortedBy: reasonOf(signal) } : {}) };
       const now = (this.#options.now ?? Date.now)();
+      delivery.settled?.();
       logOutcome(logger, {
         event: decoded.event,
         outcome,

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { EventPolicy } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventPipeline } from '../pipeline/event-pipeline.js';
+import { MIB } from '../units.js';
 import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { decodeCloudEventRequest, decodePushRequest, type RequestVerdict } from './decode-request.js';
@@ -56,7 +57,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = MIB;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 
 type Route = 'push' | 'cloudevent';

@@ -1,9 +1,10 @@
-/** One mebibyte, in bytes: the unit of PART_SIZE_MIB and of every size limit below. */
-export const MIB = 1024 * 1024;
+import { MIB } from '../units.js';
 
-/** S3 multipart limits (S3 user guide, "Amazon S3 multipart upload limits"): parts 5 MiB–5 GiB, at most 10,000 of them, objects up to 5 TiB. */
-const S3_MIN_PART_BYTES = 5 * MIB;
-const S3_MAX_PART_BYTES = 5 * 1024 * MIB;
+export { MIB };
+
+/** S3's multipart limits: parts of 5 MiB to 5 GiB, at most 10,000 of them, objects up to 5 TiB. */
+export const S3_MIN_PART_BYTES = 5 * MIB;
+export const S3_MAX_PART_BYTES = 5 * 1024 * MIB;
 export const S3_MAX_PARTS = 10_000;
 export const S3_MAX_OBJECT_BYTES = 5 * 1024 * 1024 * MIB;
 
