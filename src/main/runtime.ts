@@ -35,7 +35,7 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
     logger,
     storage,
     destination,
-    deps: { source: new GcsSource(storage), sink: destination.sink, keyPrefix: config.s3.keyPrefix },
+    deps: { source: new GcsSource(storage), sink: destination.sink, keyPrefix: config.s3.keyPrefix, replicateDeletes: config.replicateDeletes },
     close() {
       destination.close();
     },
