@@ -110,11 +110,12 @@ export class S3Sink implements Sink {
           Bucket: bucket,
           Key: key,
           CopySource: `${bucket}/${encodeKey(key)}`,
-          // Both sides: the object read is the one decided on, and so is the
-          // one replaced (S3 checks the destination's If-Match; MinIO ignores
-          // it, and neither can tell apart two generations with the same bytes,
-          // whose ETags are equal: the core checks GCS afterwards, see
-          // replicate-object.ts `settleUpdate`).
+          // The bytes read are the object decided on (source), and so is the
+          // object replaced (destination: the copy reads and writes at
+          // different moments; S3 checks this If-Match when it writes). MinIO
+          // ignores the destination's conditions (measured), and an ETag cannot
+          // tell apart two generations with the same bytes: the core checks
+          // GCS afterwards (replicate-object.ts, `settleUpdate`).
           CopySourceIfMatch: condition.ifMatch,
           IfMatch: condition.ifMatch,
           MetadataDirective: 'REPLACE',
@@ -145,8 +146,8 @@ export class S3Sink implements Sink {
  * characters and anything above U+00FF (ERR_INVALID_CHAR), and sends U+0080 to
  * U+00FF as single bytes that MinIO stores re-encoded (measured: "café"
  * comes back as "cafÃ©"). Such values go RFC 2047-encoded, as user metadata
- * does; GCS accepts them in any header, so refusing would leave the object
- * uncopied for a header most clients ignore.
+ * does: refusing instead would leave the object's bytes uncopied over one
+ * header value, and the encoded value still says what GCS holds.
  */
 function headerParams(spec: WriteSpec): ObjectHeaders {
   const metadata: Record<string, string> = {};
