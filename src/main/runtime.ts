@@ -39,7 +39,7 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
     logger,
     storage,
     destination,
-    deps: { source: traced ? new TracedSource(source) : source, sink: destination.sink, keyPrefix: config.s3.keyPrefix },
+    deps: { source: traced ? new TracedSource(source) : source, sink: destination.sink, keyPrefix: config.s3.keyPrefix, replicateDeletes: config.replicateDeletes },
     close() {
       destination.close();
     },

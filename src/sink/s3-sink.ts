@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { PermanentError, ReplicationError } from '../errors.js';
 import { classifyS3Error, s3StatusOf } from './s3-errors.js';
-import { assertStorableInS3 } from './s3-limits.js';
+import { assertKeyStorable, assertStorableInS3 } from './s3-limits.js';
 import type { SinkObject } from '../model.js';
 import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
@@ -47,6 +47,7 @@ export class S3Sink implements Sink {
 
   async head(key: string, signal: AbortSignal): Promise<SinkObject | undefined> {
     const { client, bucket } = this.#options;
+    assertKeyStorable(bucket, key);
     try {
       const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: signal });
       const metadata = out.Metadata ?? {};
@@ -103,7 +104,14 @@ export class S3Sink implements Sink {
           Bucket: bucket,
           Key: key,
           CopySource: `${bucket}/${encodeKey(key)}`,
+          // The bytes read are the object decided on (source), and so is the
+          // object replaced (destination: the copy reads and writes at
+          // different moments; S3 checks this If-Match when it writes). MinIO
+          // ignores the destination's conditions (measured), and an ETag cannot
+          // tell apart two generations with the same bytes: the core checks
+          // GCS afterwards (replicate-object.ts, `settleUpdate`).
           CopySourceIfMatch: condition.ifMatch,
+          IfMatch: condition.ifMatch,
           MetadataDirective: 'REPLACE',
           ...headerParams(spec),
           ChecksumAlgorithm: 'CRC32C',
@@ -117,6 +125,7 @@ export class S3Sink implements Sink {
 
   async remove(key: string, condition: { ifMatch: string }, signal: AbortSignal): Promise<void> {
     const { client, bucket } = this.#options;
+    assertKeyStorable(bucket, key);
     try {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: condition.ifMatch }), { abortSignal: signal });
     } catch (err) {
@@ -126,15 +135,23 @@ export class S3Sink implements Sink {
   }
 }
 
+/**
+ * Every header value travels as printable ASCII: Node refuses to send control
+ * characters and anything above U+00FF (ERR_INVALID_CHAR), and sends U+0080 to
+ * U+00FF as single bytes that MinIO stores re-encoded (measured: "café"
+ * comes back as "cafÃ©"). Such values go RFC 2047-encoded, as user metadata
+ * does: refusing instead would leave the object's bytes uncopied over one
+ * header value, and the encoded value still says what GCS holds.
+ */
 function headerParams(spec: WriteSpec): ObjectHeaders {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.metadata)) metadata[k] = encodeMetadataValue(v);
   return {
-    ContentType: spec.contentType,
-    ContentEncoding: spec.contentEncoding,
-    ContentDisposition: spec.contentDisposition === undefined ? undefined : encodeMetadataValue(spec.contentDisposition),
-    ContentLanguage: spec.contentLanguage,
-    CacheControl: spec.cacheControl,
+    ContentType: optional(spec.contentType, encodeMetadataValue),
+    ContentEncoding: optional(spec.contentEncoding, encodeMetadataValue),
+    ContentDisposition: optional(spec.contentDisposition, encodeMetadataValue),
+    ContentLanguage: optional(spec.contentLanguage, encodeMetadataValue),
+    CacheControl: optional(spec.cacheControl, encodeMetadataValue),
     Metadata: metadata,
   };
 }
