@@ -72,9 +72,10 @@ describe('spans of a push request\'s copy (in-memory exporter)', () => {
       expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
       expect(span.resource.attributes).toMatchObject({ 'service.name': 'gcs2s3-test', 'service.version': PACKAGE_VERSION });
     }
-    // Read, upload and the STS call (made by the S3 client for the copy's first request, its HEAD)
-    // are children of the object's span.
-    expect(read!.parentSpanContext?.spanId).toBe(replicate!.spanContext().spanId);
+    // The upload and the STS call (made by the S3 client for the copy's first request, its HEAD)
+    // are children of the object's span; the GCS read opens when the upload first reads its body,
+    // so it is the upload's child.
+    expect(read!.parentSpanContext?.spanId).toBe(upload!.spanContext().spanId);
     expect(upload!.parentSpanContext?.spanId).toBe(replicate!.spanContext().spanId);
     expect(sts!.parentSpanContext?.spanId).toBe(replicate!.spanContext().spanId);
     expect(read!.attributes).toMatchObject({ 'gcs.bucket': 'src', 'gcs.object': 'a.bin', 'gcs.generation': meta.generation, 'object.size': 5000 });
