@@ -42,7 +42,7 @@ export interface WebIdentityCredentialProvider extends AwsCredentialIdentityProv
   invalidate(): void;
 }
 
-/** The SDK refreshes 5 minutes before `expiration` (smithy memoizeIdentityProvider). */
+/** The AWS SDK asks a provider for new credentials 5 minutes before their `expiration`. */
 const SDK_REFRESH_WINDOW_MS = 5 * 60_000;
 
 /**

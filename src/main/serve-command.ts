@@ -9,7 +9,6 @@ import { startObservability } from './observability.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
 export const serveCommand: Command = {
-  summary: 'HTTP server on $PORT for Pub/Sub push and Eventarc CloudEvents',
   usage: `Usage: gcs2s3 serve
 
 Listens on $PORT (default 8080) and replicates the object named by each
