@@ -217,7 +217,7 @@ function messageOf(err: unknown): string {
 }
 
 /** STS error code without the SDK's `Exception` suffix (`InvalidIdentityTokenException` → `InvalidIdentityToken`). */
-export function stsCode(err: unknown): string {
+function stsCode(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string } | undefined;
   const raw = e?.Code ?? e?.name ?? e?.code ?? 'UnknownError';
   return raw === 'ExpiredTokenException' ? 'ExpiredToken' : raw.replace(/Exception$/, '');

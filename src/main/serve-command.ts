@@ -76,7 +76,7 @@ export function serverOptionsFromRuntime(runtime: Runtime, overrides: Partial<Se
 }
 
 /** The OIDC verifier for PUSH_AUDIENCE / PUSH_SERVICE_ACCOUNT, or none under PUSH_AUTH=disabled. */
-export function authenticatorFromConfig(config: Config): PushAuthenticator {
+function authenticatorFromConfig(config: Config): PushAuthenticator {
   const { push } = config;
   if (push.authDisabled) return noAuthentication;
   // parseConfig requires both for `serve` unless auth is disabled.
