@@ -2,9 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.js';
+import { buildRuntime } from '../../src/main/runtime.js';
+import { serverOptionsFromRuntime } from '../../src/main/serve-command.js';
+import { startServer } from '../../src/server/server.js';
 import { startCli, stopAll } from '../support/processes.js';
 import { startS3RequestProxy, type S3RequestProxy } from '../support/s3-request-proxy.js';
-import { adminS3, gcsClient, listMultipartUploads, readS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, listMultipartUploads, readS3, stackConfig, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 /**
  * Resumable copies across processes: `gcs2s3 copy` of a 200 MiB object in
@@ -105,6 +109,57 @@ async function partsInS3(key: string): Promise<number[]> {
   const parts = await s3.send(new ListPartsCommand({ Bucket: env.S3_BUCKET!, Key: key, UploadId: ours[0]!.UploadId! }));
   return (parts.Parts ?? []).map((p) => p.PartNumber!).filter((n) => n < 10_000);
 }
+
+describe('push mode: a request deadline far shorter than the copy', () => {
+  it('repeated deliveries of the same event each continue the upload, until one finishes the object', async () => {
+    const parts = 20;
+    const bytes = randomBytes(parts * PART);
+    const name = `${uniquePrefix('resume-push-src')}big.bin`;
+    const file = gcs.bucket(env.GCS_BUCKET!).file(name);
+    await file.save(bytes, { resumable: false, validation: false });
+    const [resource] = await file.getMetadata();
+    const keyPrefix = uniquePrefix('resume-push');
+    const config = stackConfig(
+      { S3_KEY_PREFIX: keyPrefix, PART_SIZE_MIB: '5', PART_QUEUE_SIZE: '2', PUSH_AUTH: 'disabled', PUSH_REQUEST_TIMEOUT_SECONDS: '1', AWS_ENDPOINT_URL_S3: proxy.url },
+      'serve',
+    );
+    const runtime = buildRuntime(config, silentLogger);
+    const server = await startServer({ ...serverOptionsFromRuntime(runtime, { port: 0, host: '127.0.0.1' }), requestTimeoutMs: config.push.requestTimeoutSeconds * 1000 });
+    // Slow enough that one 1 s request can never copy 100 MiB.
+    proxy.delayMs = 400;
+    const sentBefore = proxy.requests.length;
+    const statuses: number[] = [];
+    try {
+      const attributes = { eventType: 'OBJECT_FINALIZE', payloadFormat: 'JSON_API_V1', bucketId: env.GCS_BUCKET, objectId: name, objectGeneration: String(resource.generation) };
+      const message = { data: Buffer.from(JSON.stringify(resource)).toString('base64'), attributes, messageId: randomBytes(6).toString('hex'), publishTime: new Date().toISOString() };
+      const body = JSON.stringify({ message, subscription: 'projects/gcs2s3-local/subscriptions/push' });
+      // Pub/Sub redelivers the same message after each 503.
+      while (statuses.at(-1) !== 204 && statuses.length < 40) {
+        const res = await fetch(`${server.url}/pubsub/push`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
+    } finally {
+      proxy.delayMs = 0;
+      await server.close();
+      runtime.close();
+    }
+    expect(statuses.at(-1)).toBe(204);
+    expect(statuses.length).toBeGreaterThan(2);
+    expect(statuses.slice(0, -1).every((s) => s === 503)).toBe(true);
+    const requests = proxy.requests.slice(sentBefore);
+    // One multipart upload for all the deliveries, and every part stored about once: nothing restarted from zero.
+    // (A part still arriving at S3 when the next delivery lists the upload may be sent twice.)
+    expect(requests.filter((r) => r.method === 'POST' && /[?&]uploads(=|&|$)/.test(r.url))).toHaveLength(1);
+    const stored = requests.filter((r) => r.partNumber !== undefined && r.partNumber < 10_000 && r.status === 200).map((r) => r.partNumber!);
+    expect([...new Set(stored)].sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i + 1));
+    expect(stored.length).toBeLessThan(parts * 1.5);
+
+    const { bytes: got, out } = await readS3(s3, env.S3_BUCKET!, keyPrefix + name);
+    expect(md5(got)).toBe(md5(bytes));
+    expect(out.ChecksumCRC32C).toBe(resource.crc32c);
+  }, 120_000);
+});
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
