@@ -112,6 +112,8 @@ export class StreamUpload {
   /** Parts a resumed upload already holds at or after the first missing one: read past, not sent again. */
   readonly #kept = new Map<number, CompletedPart>();
   #uploadId: string | undefined;
+  /** The upload carries its fingerprint (written, or found on resuming): only then can a later attempt resume it. */
+  #identified = false;
   #failure: { error: unknown } | undefined;
   #started = false;
   #resumedParts = 0;
@@ -243,6 +245,7 @@ export class StreamUpload {
     const found = await findUploadToResume({ client, bucket, key, fingerprint, signal });
     if (found === undefined) return 1;
     this.#uploadId = found.uploadId;
+    this.#identified = true;
     const usable = (p: ListedPart | undefined): p is ListedPart & { crc32c: string } => p !== undefined && p.crc32c !== undefined && p.size === this.#partSize(p.number);
     let firstMissing = 1;
     while (firstMissing <= this.#partCount && usable(found.parts.get(firstMissing))) firstMissing++;
@@ -265,7 +268,9 @@ export class StreamUpload {
     );
     if (created.UploadId === undefined) throw new Error(`CreateMultipartUpload ${this.#label} returned no UploadId`);
     this.#uploadId = created.UploadId;
-    if (fingerprint !== undefined) await this.#send(MARKER_PART, fingerprint);
+    if (fingerprint === undefined) return;
+    await this.#send(MARKER_PART, fingerprint);
+    this.#identified = true;
   }
 
   /**
@@ -339,13 +344,14 @@ export class StreamUpload {
 
   /**
    * Whether a failed upload keeps its parts for the next attempt: only a
-   * resumable one, after the caller's deadline or shutdown, or a failure that
+   * resumable one that carries its fingerprint, after the caller's deadline or shutdown, or a failure that
    * says nothing against the parts (network, throttling, 5xx, credentials).
    * Bytes that did not check out, a lost condition (another writer decided the
    * key), or a permanent error abort it.
    */
   #keepsParts(signal: AbortSignal): boolean {
-    if (this.#options.resumable !== true || this.#uploadId === undefined) return false;
+    // Without its fingerprint part no attempt would ever resume it: keeping it would only strand it.
+    if (this.#options.resumable !== true || !this.#identified) return false;
     if (signal.aborted) return true;
     const error = this.#failure!.error;
     if (error instanceof IntegrityError || error instanceof PreconditionFailedError) return false;

@@ -418,6 +418,18 @@ describe('StreamUpload: resuming a large upload', () => {
     expect(s3.objects.has(KEY)).toBe(false);
   });
 
+  it('an upload stopped before its fingerprint part landed is aborted: no attempt could ever resume it', async () => {
+    const deadline = new AbortController();
+    s3.intercept = async (r) => {
+      if (r.partNumber !== MARKER_PART) return undefined;
+      deadline.abort(new Error('request deadline'));
+      await r.settled;
+      return undefined;
+    };
+    await expect(resumable(randomBytes(10 * PART)).upload.done(deadline.signal)).rejects.toThrow('request deadline');
+    expect(onlyUpload().state).toBe('aborted');
+  });
+
   it('a permanent failure aborts a resumable upload', async () => {
     const bytes = randomBytes(10 * PART);
     s3.intercept = (r) => (r.partNumber === 3 ? s3Error(400, 'EntityTooLarge') : undefined);
