@@ -148,11 +148,11 @@ describe('push mode: a request deadline far shorter than the copy', () => {
     expect(statuses.length).toBeGreaterThan(2);
     expect(statuses.slice(0, -1).every((s) => s === 503)).toBe(true);
     const requests = proxy.requests.slice(sentBefore);
-    // One multipart upload for all the deliveries, and every part stored about once: nothing restarted from zero.
-    // (A part still arriving at S3 when the next delivery lists the upload may be sent twice.)
-    expect(requests.filter((r) => r.method === 'POST' && /[?&]uploads(=|&|$)/.test(r.url))).toHaveLength(1);
-    const stored = requests.filter((r) => r.partNumber !== undefined && r.partNumber < 10_000 && r.status === 200).map((r) => r.partNumber!);
-    expect([...new Set(stored)].sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i + 1));
+    // One multipart upload carried every delivery (two if the first was stopped before its
+    // fingerprint part landed), and the parts were sent about once each: nothing restarted
+    // from zero. (A part still arriving at S3 when the deadline hit may be stored twice.)
+    expect(requests.filter((r) => r.method === 'POST' && /[?&]uploads(=|&|$)/.test(r.url)).length).toBeLessThanOrEqual(2);
+    const stored = requests.filter((r) => r.partNumber !== undefined && r.partNumber < 10_000 && r.status === 200);
     expect(stored.length).toBeLessThan(parts * 1.5);
 
     const { bytes: got, out } = await readS3(s3, env.S3_BUCKET!, keyPrefix + name);
