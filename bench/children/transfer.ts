@@ -65,7 +65,8 @@ async function main(scenario: string, bucket: string, name: string, keyPrefix: s
     } else if (scenario === 'upload-only') {
       const spec = buildWriteSpec(object);
       spec.metadata[PROVENANCE.crc32c] = body.crc32c;
-      await runtime.deps.sink.write(`${keyPrefix}${name}`, generated(object.size, body.block), spec, { ifNoneMatch: '*' }, signal);
+      // A fresh key: no earlier upload to resume, so the body is always read from byte 0.
+      await runtime.deps.sink.write(`${keyPrefix}${name}`, () => generated(object.size, body.block), spec, { ifNoneMatch: '*' }, signal);
     } else if (scenario === 'replicate') {
       const outcome = await replicateObject({ kind: 'finalize', ref: { bucket, name, generation: object.generation } }, runtime.deps, signal);
       if (outcome.status !== 'copied') throw new Error(`replicate: ${JSON.stringify(outcome)}`);

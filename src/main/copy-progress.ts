@@ -22,9 +22,10 @@ export interface CopyProgress {
 export function countingSource(source: Source, progress: CopyProgress): Source {
   return {
     stat: (ref, signal) => source.stat(ref, signal),
-    read(object: SourceObject, signal: AbortSignal): Readable {
+    read(object: SourceObject, signal: AbortSignal, start = 0): Readable {
       progress.totalBytes = object.size;
-      progress.doneBytes = 0;
+      // A resumed copy reads from `start`: the bytes before it are already in S3.
+      progress.doneBytes = start;
       progress.startedAt = performance.now();
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
@@ -32,7 +33,7 @@ export function countingSource(source: Source, progress: CopyProgress): Source {
           callback(null, chunk);
         },
       });
-      return pipeline(source.read(object, signal), counter, () => {
+      return pipeline(source.read(object, signal, start), counter, () => {
         // Errors reach the reader through `counter`.
       });
     },

@@ -9,10 +9,12 @@ export interface Source {
   /** Metadata of `ref` (its live generation when `ref.generation` is unset); undefined when absent. */
   stat(ref: ObjectRef, signal: AbortSignal): Promise<SourceObject | undefined>;
   /**
-   * The stored bytes of exactly `object.generation`, never decompressed.
-   * The stream errors with a classified error on failure; destroying it releases the read.
+   * The stored bytes of exactly `object.generation`, never decompressed, from
+   * byte `start` (default 0) to the end: a resumed copy reads only what the
+   * destination lacks. The stream errors with a classified error on failure;
+   * destroying it releases the read.
    */
-  read(object: SourceObject, signal: AbortSignal): Readable;
+  read(object: SourceObject, signal: AbortSignal, start?: number): Readable;
 }
 
 /**
@@ -31,6 +33,13 @@ export interface WriteSpec {
   metadata: Record<string, string>;
 }
 
+/**
+ * Opens the object's bytes from byte `start` to the end (0: all of them). A
+ * destination calls it at most once per write, with a later start only when
+ * it continues an upload that already holds the bytes before `start`.
+ */
+export type OpenBody = (start: number) => Readable;
+
 /** Conditional write: replace exactly the object we looked at, or create only if absent. */
 export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
 
@@ -40,8 +49,12 @@ export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
  */
 export interface Sink {
   head(key: string, signal: AbortSignal): Promise<SinkObject | undefined>;
-  /** Streams `body` to `key`; on any failure nothing is left behind (the multipart upload is aborted). */
-  write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void>;
+  /**
+   * Streams the body to `key`. On failure nothing is left behind, except that
+   * a large upload failing transiently (or aborted by `signal`) keeps its parts
+   * for the next write of the same generation and headers to resume.
+   */
+  write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void>;
   /** Replaces headers and metadata of the object at `key` in place (it must still have etag `ifMatch`). */
   updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, signal: AbortSignal): Promise<void>;
   /** Deletes `key` if it still has etag `ifMatch`. */

@@ -2,7 +2,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { AbortedError, PreconditionFailedError, toReplicationError } from '../errors.js';
 import { compareGenerations, isGeneration, type ObjectEvent, type ObjectRef, type Outcome, type SinkObject, type SourceObject } from '../model.js';
 import type { Sink, Source, WriteCondition } from './ports.js';
-import { VerifyingStream } from './verify-stream.js';
+import { VerifyingStream, type Expected } from './verify-stream.js';
 import { buildWriteSpec } from './write-spec.js';
 
 export interface ReplicateDeps {
@@ -180,34 +180,43 @@ async function streamOnce(
   signal: AbortSignal,
 ): Promise<number> {
   let raw: Readable | undefined;
+  let body: VerifyingStream | undefined;
   // The GCS read starts when the destination first reads the body: one that
   // refuses the write up front (a key it cannot store) costs no GCS request.
-  const body: VerifyingStream = new VerifyingStream(
-    {
-      label: `gs://${object.bucket}/${object.name}#${object.generation}`,
-      size: object.size,
-      crc32c: object.crc32c,
-      md5Hash: object.md5Hash,
-    },
-    () => {
-      raw = deps.source.read(object, signal);
-      pipeline(raw, body, () => {
-        // Errors reach the consumer through `body`; nothing else to do here.
+  const open = (start: number): Readable => {
+    const opened: VerifyingStream = new VerifyingStream(expectedFrom(object, start), () => {
+      raw = deps.source.read(object, signal, start);
+      pipeline(raw, opened, () => {
+        // Errors reach the consumer through `opened`; nothing else to do here.
       });
-    },
-  );
+    });
+    body = opened;
+    return opened;
+  };
   const onAbort = (): void => {
-    body.destroy(new AbortedError(`copy of gs://${object.bucket}/${object.name} aborted`));
+    body?.destroy(new AbortedError(`copy of gs://${object.bucket}/${object.name} aborted`));
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await deps.sink.write(key, body, spec, condition, signal);
-    return body.bytes;
+    await deps.sink.write(key, open, spec, condition, signal);
+    return object.size;
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Releases the GCS read if the sink stopped early.
     if (raw !== undefined && !raw.destroyed) raw.destroy();
   }
+}
+
+/**
+ * What the bytes read from `start` must be. Only a whole read can be checked
+ * against GCS's CRC32C and MD5; a resumed copy's read (start past 0) is
+ * checked for its length, and the destination's check of the full-object
+ * CRC32C at completion covers the whole object.
+ */
+function expectedFrom(object: SourceObject, start: number): Expected {
+  const label = `gs://${object.bucket}/${object.name}#${object.generation}`;
+  if (start === 0) return { label, size: object.size, crc32c: object.crc32c, md5Hash: object.md5Hash };
+  return { label: `${label} from byte ${start}`, size: object.size - start };
 }
 
 function skipIfCurrent(key: string, generation: string, existing: SinkObject | undefined): Outcome | undefined {

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import { crc32c } from '@node-rs/crc32';
+import { IntegrityError } from '../errors.js';
 import { crc32cBase64 } from '../replicate/verify-stream.js';
 import type { PartBuffer, PartSupply } from './part-buffer-pool.js';
 
 /** One part of an object, read into a buffer from the object's PartSupply. */
 export interface Part {
-  /** 1-based, in body order: S3 numbers parts 1 to 10,000. */
+  /** 1-based, in body order (from `firstPart`): S3 numbers parts 1 to 10,000. */
   readonly number: number;
   /** The part's bytes: `partBytes` of them, except in the last part. */
   readonly data: Buffer;
@@ -24,6 +25,8 @@ export interface PartChunkerOptions {
   hashWhole: boolean;
   /** Cancels a wait for a buffer. */
   signal: AbortSignal;
+  /** Number of the body's first part: 1, or later when a resumed upload reads from a part boundary. */
+  firstPart?: number;
 }
 
 /**
@@ -79,7 +82,8 @@ export class PartChunker {
     let filling: PartBuffer | undefined;
     let filled = 0;
     let placed = 0;
-    let number = 0;
+    const first = this.#options.firstPart ?? 1;
+    let number = first - 1;
     try {
       for await (const chunk of this.#body as AsyncIterable<Buffer>) {
         this.#checkLength(placed + chunk.length, false);
@@ -106,7 +110,7 @@ export class PartChunker {
         const part = { number: ++number, data: filling.bytes.subarray(0, filled), release: filling.release };
         filling = undefined;
         yield part;
-      } else if (number === 0) {
+      } else if (number === first - 1) {
         yield { number: 1, data: Buffer.alloc(0), release: () => undefined };
       }
     } finally {
@@ -117,7 +121,8 @@ export class PartChunker {
   /** The body may not run past `size`, and must end exactly at it. */
   #checkLength(seen: number, ended: boolean): void {
     const { size, label } = this.#options;
-    if (seen > size) throw new Error(`${label}: body is longer than the ${size} bytes announced`);
-    if (ended && seen !== size) throw new Error(`${label}: body ended after ${seen} of ${size} bytes`);
+    // Not the bytes GCS recorded: an integrity failure, so an upload holding them is not kept for resuming.
+    if (seen > size) throw new IntegrityError(`${label}: body is longer than the ${size} bytes announced`, { code: 'SizeMismatch' });
+    if (ended && seen !== size) throw new IntegrityError(`${label}: body ended after ${seen} of ${size} bytes`, { code: 'SizeMismatch' });
   }
 }

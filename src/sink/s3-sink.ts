@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -9,7 +8,7 @@ import { PermanentError, ReplicationError } from '../errors.js';
 import { classifyS3Error, s3StatusOf } from './s3-errors.js';
 import { assertKeyStorable, assertStorableInS3 } from './s3-limits.js';
 import type { SinkObject } from '../model.js';
-import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
+import type { OpenBody, Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
 import { MIB, S3_MAX_OBJECT_BYTES } from './part-size.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
@@ -26,6 +25,14 @@ export interface S3SinkOptions {
   /** Objects written at once (MAX_CONCURRENT_OBJECTS; default 8); × partQueueSize, the part buffers the process ever holds. */
   maxConcurrentObjects: number;
 }
+
+/**
+ * Multipart uploads of at least this many parts keep their parts after a
+ * transient failure or a deadline, for the next attempt to resume
+ * (docs/resumable-copies.md). Smaller ones are cheap to redo, and leave
+ * nothing behind instead.
+ */
+const RESUMABLE_MIN_PARTS = 8;
 
 /** CopyObject's limit (5 GiB); larger objects need a multipart copy. */
 const COPY_OBJECT_MAX_BYTES = 5 * 1024 * MIB;
@@ -66,7 +73,7 @@ export class S3Sink implements Sink {
     }
   }
 
-  async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
+  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
     const { client, bucket, partQueueSize } = this.#options;
     assertStorableInS3(bucket, key, spec);
     if (spec.size > S3_MAX_OBJECT_BYTES) {
@@ -77,13 +84,14 @@ export class S3Sink implements Sink {
         client,
         bucket,
         key,
-        body,
+        openBody: body,
         size: spec.size,
         pool: this.#pool,
         queueSize: partQueueSize,
         headers: headerParams(spec),
         condition,
         crc32c: spec.metadata[PROVENANCE.crc32c],
+        resumable: spec.size >= RESUMABLE_MIN_PARTS * this.#pool.partsFor(spec.size).partBytes,
       });
       await upload.done(signal);
     } catch (err) {

@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import type { SinkObject } from '../model.js';
-import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
+import type { OpenBody, Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { inClientSpan } from '../trace/spans.js';
 
 /** A Sink whose object writes are `s3.upload` spans (multipart or single PUT, retries included). */
@@ -17,7 +16,7 @@ export class TracedSink implements Sink {
     return this.#inner.head(key, signal);
   }
 
-  write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
+  write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
     const attributes = { 'rpc.system': 'aws-api', 'rpc.service': 'S3', 'aws.s3.bucket': this.#bucket, 'aws.s3.key': key, 'object.size': spec.size };
     return inClientSpan('s3.upload', attributes, () => this.#inner.write(key, body, spec, condition, signal));
   }

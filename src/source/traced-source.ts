@@ -15,8 +15,8 @@ export class TracedSource implements Source {
     return this.#inner.stat(ref, signal);
   }
 
-  read(object: SourceObject, signal: AbortSignal): Readable {
+  read(object: SourceObject, signal: AbortSignal, start = 0): Readable {
     const attributes = { 'gcs.bucket': object.bucket, 'gcs.object': object.name, 'gcs.generation': object.generation, 'object.size': object.size };
-    return spanOverStream('gcs.read', attributes, () => this.#inner.read(object, signal));
+    return spanOverStream('gcs.read', attributes, () => this.#inner.read(object, signal, start));
   }
 }

@@ -1,11 +1,10 @@
-import type { Readable } from 'node:stream';
 import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { buildRuntime } from '../../src/main/runtime.js';
 import type { ObjectEvent, Outcome, SinkObject } from '../../src/model.js';
-import type { Sink, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
+import type { OpenBody, Sink, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
 import { replicateObject, type ReplicateDeps } from '../../src/replicate/replicate-object.js';
 import { adminS3, gcsClient, headS3, readS3, stackConfig, uniquePrefix, useStackEnv, uploadToGcs } from '../support/stack.js';
 
@@ -93,7 +92,7 @@ class RaceBeforeUpdate implements Sink {
     return this.inner.head(key, s);
   }
 
-  write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, s: AbortSignal): Promise<void> {
+  write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, s: AbortSignal): Promise<void> {
     return this.inner.write(key, body, spec, condition, s);
   }
 

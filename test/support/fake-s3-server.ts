@@ -15,7 +15,9 @@ export type S3Operation =
   | 'PutObject'
   | 'CopyObject'
   | 'HeadObject'
-  | 'DeleteObject';
+  | 'DeleteObject'
+  | 'ListMultipartUploads'
+  | 'ListParts';
 
 /** A request as the fake received it. */
 export interface S3Request {
@@ -173,6 +175,10 @@ export class FakeS3Server {
         upload.state = 'aborted';
         return { status: 204 };
       }
+      case 'ListMultipartUploads':
+        return this.#listUploads(r);
+      case 'ListParts':
+        return this.#listParts(r);
       case 'PutObject':
         return this.#put(r);
       case 'CopyObject':
@@ -226,6 +232,25 @@ export class FakeS3Server {
     return xml(200, `<CompleteMultipartUploadResult><Bucket>${this.bucket}</Bucket><Key>${escapeXml(upload.key)}</Key><ETag>${escapeXml(etag)}</ETag></CompleteMultipartUploadResult>`);
   }
 
+  /** The open uploads whose key starts with `prefix`, in key order, on one page. */
+  #listUploads(r: S3Request): S3Reply {
+    const prefix = r.query.get('prefix') ?? '';
+    const open = [...this.uploads].filter(([, u]) => u.state === 'open' && u.key.startsWith(prefix)).sort(([, a], [, b]) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const uploads = open.map(([id, u]) => `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${id}</UploadId></Upload>`).join('');
+    return xml(200, `<ListMultipartUploadsResult><Bucket>${this.bucket}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`);
+  }
+
+  /** An upload's parts in number order, with their size and CRC32C, on one page. */
+  #listParts(r: S3Request): S3Reply {
+    const upload = this.uploads.get(r.query.get('uploadId') ?? '');
+    if (upload === undefined || upload.state !== 'open') return s3Error(404, 'NoSuchUpload');
+    const parts = [...upload.parts]
+      .sort(([a], [b]) => a - b)
+      .map(([n, p]) => `<Part><PartNumber>${n}</PartNumber><ETag>${escapeXml(p.etag)}</ETag><Size>${p.bytes.length}</Size><ChecksumCRC32C>${p.crc32c}</ChecksumCRC32C></Part>`)
+      .join('');
+    return xml(200, `<ListPartsResult><Bucket>${this.bucket}</Bucket><Key>${escapeXml(upload.key)}</Key><UploadId>${r.query.get('uploadId')}</UploadId><IsTruncated>false</IsTruncated>${parts}</ListPartsResult>`);
+  }
+
   #put(r: S3Request): S3Reply {
     const sent = r.headers['x-amz-checksum-crc32c'];
     if (sent !== undefined && sent !== crc32cBase64(crc32c(r.body))) return s3Error(400, 'BadDigest');
@@ -275,6 +300,8 @@ function operationOf(method: string, query: URLSearchParams, headers: IncomingHt
   if (method === 'PUT') return headers['x-amz-copy-source'] === undefined ? 'PutObject' : 'CopyObject';
   if (method === 'HEAD') return 'HeadObject';
   if (method === 'DELETE') return query.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
+  if (method === 'GET' && query.has('uploads')) return 'ListMultipartUploads';
+  if (method === 'GET' && query.has('uploadId')) return 'ListParts';
   throw new Error(`fake S3: no operation for ${method} ?${query.toString()}`);
 }
 

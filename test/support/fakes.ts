@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { crc32c } from '@node-rs/crc32';
 import { PreconditionFailedError } from '../../src/errors.js';
 import type { ObjectRef, SinkObject, SourceObject } from '../../src/model.js';
-import type { Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
+import type { OpenBody, Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
 import { crc32cBase64 } from '../../src/replicate/verify-stream.js';
 
 /** In-memory Source: generations of objects, with optional byte corruption. */
@@ -66,12 +66,12 @@ export class FakeSource implements Source {
     return versions.find((v) => v.meta.generation === ref.generation)?.meta;
   }
 
-  read(object: SourceObject): Readable {
+  read(object: SourceObject, _signal?: AbortSignal, start = 0): Readable {
     this.reads++;
     const versions = this.objects.get(`${object.bucket}/${object.name}`) ?? [];
     const found = versions.find((v) => v.meta.generation === object.generation);
     if (!found) throw new Error('no such generation');
-    const bytes = Buffer.from(found.bytes);
+    const bytes = Buffer.from(found.bytes.subarray(start));
     if (this.corrupt && bytes.length > 0) bytes[bytes.length >> 1]! ^= 0xff;
     // Several chunks, like a network stream.
     const chunks: Buffer[] = [];
@@ -113,11 +113,11 @@ export class FakeSink implements Sink {
     return { key, etag: o.etag, size: o.bytes.length, generation: o.spec.metadata['gcs-generation'], crc32c: o.spec.metadata['gcs-crc32c'] };
   }
 
-  async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition): Promise<void> {
+  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition): Promise<void> {
     if (this.refuseWith !== undefined) throw this.refuseWith;
     const chunks: Buffer[] = [];
     try {
-      for await (const chunk of body) chunks.push(chunk as Buffer);
+      for await (const chunk of body(0)) chunks.push(chunk as Buffer);
     } catch (err) {
       this.aborted++;
       throw err;

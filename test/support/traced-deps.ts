@@ -3,12 +3,11 @@
  * adapters when TRACE_EXPORTER is set, for tests of request context (logs
  * and spans) without the emulator stack.
  */
-import type { Readable } from 'node:stream';
 import { tracedAssumeRole } from '../../src/credentials/traced-assume-role.js';
 import { webIdentityCredentials, type AssumeRoleWithWebIdentity } from '../../src/credentials/web-identity-provider.js';
 import type { Logger } from '../../src/log/logger.js';
 import type { ReplicateDeps } from '../../src/replicate/replicate-object.js';
-import type { WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
+import type { OpenBody, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
 import { TracedSink } from '../../src/sink/traced-sink.js';
 import { TracedSource } from '../../src/source/traced-source.js';
 import { FakeSink, FakeSource } from './fakes.js';
@@ -22,7 +21,7 @@ export class CredentialedSink extends FakeSink {
     this.#credentials = credentials;
   }
 
-  override async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition): Promise<void> {
+  override async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition): Promise<void> {
     await this.#credentials();
     return super.write(key, body, spec, condition);
   }

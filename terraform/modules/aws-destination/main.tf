@@ -56,11 +56,13 @@ data "aws_iam_policy_document" "worker" {
   # HeadObject and CopyObject's source read are s3:GetObject; PutObject,
   # CreateMultipartUpload, UploadPart, CompleteMultipartUpload and CopyObject's
   # write (the same-key metadata refresh) are s3:PutObject; a failed or
-  # cancelled copy calls AbortMultipartUpload.
+  # cancelled copy, or a stale upload found at the key, calls
+  # AbortMultipartUpload; resuming a large copy reads the parts S3 already
+  # holds (ListParts: s3:ListMultipartUploadParts).
   statement {
     sid       = "ReplicateObjects"
     effect    = "Allow"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     resources = [local.objects_arn]
   }
 
@@ -68,11 +70,12 @@ data "aws_iam_policy_document" "worker" {
   # makes HeadObject of a missing key answer 404 instead of 403: without it
   # every first copy would look like an access error. That implicit check
   # carries no s3:prefix, hence IfExists: list calls naming another prefix are
-  # refused, the existence check is not.
+  # refused, the existence check is not. ListMultipartUploads (with the key as
+  # its prefix) finds the upload a large copy resumes.
   statement {
     sid       = "ListDestination"
     effect    = "Allow"
-    actions   = ["s3:ListBucket"]
+    actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
     resources = [local.bucket_arn]
     dynamic "condition" {
       for_each = var.key_prefix == "" ? [] : [var.key_prefix]

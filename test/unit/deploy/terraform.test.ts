@@ -482,7 +482,7 @@ describe('AWS: the role trusts one Google service account', () => {
 });
 
 describe('AWS: least privilege on the destination', () => {
-  const ALLOWED = new Set(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListBucket', 's3:DeleteObject', 'kms:GenerateDataKey', 'kms:Decrypt']);
+  const ALLOWED = new Set(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:DeleteObject', 'kms:GenerateDataKey', 'kms:Decrypt']);
 
   const policyDocs = (): Array<{ module: Module; key: string; doc: Obj }> =>
     modules.flatMap((module) => [...module.data].filter(([k]) => k.startsWith('aws_iam_policy_document.')).map(([key, doc]) => ({ module, key, doc })));
@@ -519,7 +519,7 @@ describe('AWS: least privilege on the destination', () => {
     const statements = statementsOf(aws.data.get('aws_iam_policy_document.worker')!);
     const actions = statements.flatMap((s) => strings(s.statement.actions));
     expect(actions.filter((a) => !ALLOWED.has(a))).toEqual([]);
-    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListBucket']));
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:ListMultipartUploadParts']));
     for (const { statement } of statements) {
       const resources = strings(statement.resources);
       const acts = strings(statement.actions);

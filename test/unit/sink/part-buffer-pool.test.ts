@@ -14,8 +14,8 @@ describe('PartBufferPool', () => {
     ['up to 1 MiB: still its own buffer', MIB, MIB, 0],
     ['one part under the buffer size: a pooled buffer', MIB + 1, MIB + 1, 1],
     ['many parts: the buffer size', MULTIPART, 5 * MIB, 1],
-    ['over 10,000 parts: grown to 6 MiB, two slots', 5 * MIB * 10_000 + 1, 6 * MIB, 2],
-    ['grown past the whole pool: every slot, and no more', 5 * MIB * 10_000 * 4, 20 * MIB, 3],
+    ['over 9,999 data parts: grown to 6 MiB, two slots', 5 * MIB * 10_000 + 1, 6 * MIB, 2],
+    ['grown past the whole pool: every slot, and no more', 5 * MIB * 10_000 * 4, 21 * MIB, 3],
   ])('%s', async (_label, objectSize, partBytes, slots) => {
     const pool = new PartBufferPool({ bufferBytes: 5 * MIB, buffers: 3 });
     const parts = pool.partsFor(objectSize);

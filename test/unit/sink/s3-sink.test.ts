@@ -40,7 +40,7 @@ function specFor(bytes: Buffer, extra: Partial<WriteSpec> = {}): WriteSpec {
 }
 
 async function write(key: string, bytes: Buffer, condition: WriteCondition = { ifNoneMatch: '*' }, spec = specFor(bytes)): Promise<void> {
-  await sink.write(key, Readable.from([bytes]), spec, condition, live);
+  await sink.write(key, () => Readable.from([bytes]), spec, condition, live);
 }
 
 const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
@@ -126,7 +126,7 @@ describe('S3Sink.write', () => {
   });
 
   it('refuses an object over 5 TiB before sending anything', async () => {
-    const error = await failure(sink.write('huge', Readable.from([]), specFor(Buffer.alloc(0), { size: 5 * 1024 ** 4 + 1 }), { ifNoneMatch: '*' }, live));
+    const error = await failure(sink.write('huge', () => Readable.from([]), specFor(Buffer.alloc(0), { size: 5 * 1024 ** 4 + 1 }), { ifNoneMatch: '*' }, live));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error).toMatchObject({ code: 'EntityTooLarge' });
     expect(s3.requests).toEqual([]);
@@ -140,7 +140,7 @@ describe('S3Sink.write', () => {
         throw broken;
       })(),
     );
-    expect(await failure(sink.write('k', body, specFor(Buffer.alloc(2000)), { ifNoneMatch: '*' }, live))).toBe(broken);
+    expect(await failure(sink.write('k', () => body, specFor(Buffer.alloc(2000)), { ifNoneMatch: '*' }, live))).toBe(broken);
   });
 });
 

@@ -8,6 +8,7 @@ import type { WriteCondition } from '../../../src/replicate/ports.js';
 import { crc32cBase64, VerifyingStream } from '../../../src/replicate/verify-stream.js';
 import { PartBufferPool } from '../../../src/sink/part-buffer-pool.js';
 import { MIB } from '../../../src/sink/part-size.js';
+import { MARKER_PART } from '../../../src/sink/resumable-upload.js';
 import { StreamUpload } from '../../../src/sink/stream-upload.js';
 import { FakeS3Server, s3Error, type S3Request } from '../../support/fake-s3-server.js';
 
@@ -57,14 +58,15 @@ interface Setup {
 }
 
 /** An upload of `bytes` into the fake, with 5 MiB parts unless told otherwise. */
-function uploadOf(bytes: Buffer, setup: Setup = {}): { upload: StreamUpload; pool: PartBufferPool; body: Readable } {
+function uploadOf(bytes: Buffer, setup: Setup = {}): { upload: StreamUpload; pool: PartBufferPool; body: Readable; opened: () => number[] } {
   const pool = setup.pool ?? new PartBufferPool({ bufferBytes: 5 * MIB, buffers: 8 });
   const body = setup.body ?? chunked(bytes);
+  const starts: number[] = [];
   const upload = new StreamUpload({
     client,
     bucket: s3.bucket,
     key: setup.key ?? KEY,
-    body,
+    openBody: (start) => (starts.push(start), body),
     size: setup.size ?? bytes.length,
     pool,
     queueSize: setup.queueSize ?? 3,
@@ -72,10 +74,12 @@ function uploadOf(bytes: Buffer, setup: Setup = {}): { upload: StreamUpload; poo
     condition: setup.condition ?? { ifNoneMatch: '*' },
     crc32c: setup.crc32c === null ? undefined : (setup.crc32c ?? crcOf(bytes)),
   });
-  return { upload, pool, body };
+  return { upload, pool, body, opened: () => starts };
 }
 
-const partNumbers = (): number[] => s3.received('UploadPart').map((r) => r.partNumber!);
+/** UploadPart requests of data parts (not the fingerprint part). */
+const dataParts = (): S3Request[] => s3.received('UploadPart').filter((r) => r.partNumber !== MARKER_PART);
+const partNumbers = (): number[] => dataParts().map((r) => r.partNumber!);
 const onlyUpload = () => {
   expect(s3.uploads.size).toBe(1);
   return [...s3.uploads.values()][0]!;
@@ -172,7 +176,7 @@ describe('StreamUpload: failures abort the multipart upload and throw the first 
     expect(s3.objects.has(KEY)).toBe(false);
     // Every part buffer was back (its part settled) before the abort was sent.
     expect(slotsInUseAtAbort).toBe(0);
-    const parts = s3.received('UploadPart');
+    const parts = dataParts();
     expect(await Promise.all(parts.filter((r) => r.partNumber !== 3).map((r) => r.settled))).toEqual(['cancelled', 'cancelled']);
     // The fourth part was never read, let alone sent.
     expect(partNumbers().sort()).toEqual([1, 2, 3]);
@@ -217,17 +221,17 @@ describe('StreamUpload: failures abort the multipart upload and throw the first 
     };
     const { upload, pool } = uploadOf(Buffer.alloc(0), { body, size: 20 * MIB });
     await expect(upload.done(controller.signal)).rejects.toBe(reason);
-    expect(await s3.received('UploadPart')[0]!.settled).toBe('cancelled');
+    expect(await dataParts()[0]!.settled).toBe('cancelled');
     expect(onlyUpload().state).toBe('aborted');
     expect(body.destroyed).toBe(true);
     expect(pool.stats.inUse).toBe(0);
   });
 
-  it('a signal aborted before the start: no request at all, the body destroyed', async () => {
-    const { upload, body } = uploadOf(randomBytes(11 * MIB));
+  it('a signal aborted before the start: no request at all, the body never opened', async () => {
+    const { upload, opened } = uploadOf(randomBytes(11 * MIB));
     await expect(upload.done(AbortSignal.abort(new Error('too late')))).rejects.toThrow('too late');
     expect(s3.requests).toEqual([]);
-    expect(body.destroyed).toBe(true);
+    expect(opened()).toEqual([]);
   });
 
   it.each([
@@ -265,12 +269,12 @@ describe('StreamUpload: failures abort the multipart upload and throw the first 
     expect((failure.cause as AggregateError).errors).toEqual(['socket reset', expect.objectContaining({ name: 'SlowDown' })]);
   });
 
-  it('CreateMultipartUpload refused: its error is thrown, the body destroyed, nothing to abort', async () => {
+  it('CreateMultipartUpload refused: its error is thrown, the body never opened, nothing to abort', async () => {
     s3.intercept = (r) => (r.operation === 'CreateMultipartUpload' ? s3Error(403, 'AccessDenied') : undefined);
-    const { upload, body } = uploadOf(randomBytes(11 * MIB));
+    const { upload, opened } = uploadOf(randomBytes(11 * MIB));
     await expect(upload.done(live)).rejects.toMatchObject({ name: 'AccessDenied' });
     expect(s3.received('AbortMultipartUpload')).toEqual([]);
-    expect(body.destroyed).toBe(true);
+    expect(opened()).toEqual([]);
   });
 
   it('done runs once', async () => {
@@ -297,4 +301,153 @@ describe('StreamUpload: memory', () => {
     expect(s3.peakOpenParts).toBeLessThanOrEqual(3);
     expect(pool.stats.inUse).toBe(0);
   }, 30_000);
+});
+
+describe('StreamUpload: resuming a large upload', () => {
+  const PART = 5 * MIB;
+  const gen1 = { ContentType: 'application/octet-stream', Metadata: { 'gcs-generation': '1', 'gcs-bucket': 'src' } };
+
+  /** A resumable upload of `bytes` whose body records where it was opened. */
+  function resumable(bytes: Buffer, options: { headers?: typeof gen1; bufferBytes?: number; queueSize?: number } = {}) {
+    const starts: number[] = [];
+    const upload = new StreamUpload({
+      client,
+      bucket: s3.bucket,
+      key: KEY,
+      openBody: (start) => (starts.push(start), chunked(bytes.subarray(start))),
+      size: bytes.length,
+      pool: new PartBufferPool({ bufferBytes: options.bufferBytes ?? PART, buffers: 8 }),
+      queueSize: options.queueSize ?? 1,
+      headers: options.headers ?? gen1,
+      condition: { ifNoneMatch: '*' },
+      crc32c: crcOf(bytes),
+      resumable: true,
+    });
+    return { upload, starts };
+  }
+
+  /** The first attempt fails at part `failAt` with a 500 (transient), after the parts before it landed. */
+  async function failFirstAttempt(bytes: Buffer, failAt: number, headers = gen1): Promise<void> {
+    s3.intercept = (r) => (r.partNumber === failAt ? s3Error(500, 'InternalError') : undefined);
+    await expect(resumable(bytes, { headers }).upload.done(live)).rejects.toMatchObject({ name: 'InternalError' });
+    s3.intercept = undefined;
+  }
+
+  it('after a transient failure at half the parts, the next attempt sends only the missing parts, read from the first missing one', async () => {
+    const bytes = randomBytes(10 * PART + 123);
+    await failFirstAttempt(bytes, 6);
+    expect(onlyUpload().state).toBe('open');
+    expect(s3.received('AbortMultipartUpload')).toEqual([]);
+    const sentBefore = dataParts().length;
+
+    const { upload, starts } = resumable(bytes);
+    await upload.done(live);
+    expect(starts).toEqual([5 * PART]);
+    expect(upload.resumedParts).toBe(5);
+    expect(dataParts().slice(sentBefore).map((r) => r.partNumber)).toEqual([6, 7, 8, 9, 10, 11]);
+    expect(s3.received('CreateMultipartUpload')).toHaveLength(1);
+    const multipart = onlyUpload();
+    expect(multipart.state).toBe('completed');
+    expect(multipart.completion?.partNumbers).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(multipart.completion?.headers).toMatchObject({ 'x-amz-checksum-crc32c': crcOf(bytes), 'x-amz-checksum-type': 'FULL_OBJECT' });
+    expect(s3.objects.get(KEY)?.bytes.equals(bytes)).toBe(true);
+  });
+
+  it('a part already sent after the first missing one is read past, not sent again', async () => {
+    const bytes = randomBytes(9 * PART);
+    // Part 4 fails only once part 5 has landed: parts 1–3 and 5 are in S3.
+    s3.intercept = async (r) => {
+      if (r.partNumber !== 4) return undefined;
+      await (await s3.arrival((p) => p.partNumber === 5)).settled;
+      return s3Error(503, 'SlowDown');
+    };
+    await expect(resumable(bytes, { queueSize: 2 }).upload.done(live)).rejects.toMatchObject({ name: 'SlowDown' });
+    s3.intercept = undefined;
+    const sentBefore = dataParts().length;
+
+    const { upload, starts } = resumable(bytes, { queueSize: 2 });
+    await upload.done(live);
+    expect(starts).toEqual([3 * PART]);
+    expect(dataParts().slice(sentBefore).map((r) => r.partNumber).sort((a, b) => a! - b!)).toEqual([4, 6, 7, 8, 9]);
+    expect(s3.objects.get(KEY)?.bytes.equals(bytes)).toBe(true);
+  });
+
+  it('a deadline (the caller aborting) keeps the parts, and the next delivery finishes the object', async () => {
+    const bytes = randomBytes(10 * PART);
+    const deadline = new AbortController();
+    s3.intercept = (r) => (r.partNumber === 4 ? (deadline.abort(new Error('request deadline')), undefined) : undefined);
+    await expect(resumable(bytes).upload.done(deadline.signal)).rejects.toThrow('request deadline');
+    s3.intercept = undefined;
+    expect(onlyUpload().state).toBe('open');
+
+    const { upload, starts } = resumable(bytes);
+    await upload.done(live);
+    expect(starts[0]).toBeGreaterThanOrEqual(3 * PART);
+    expect(s3.objects.get(KEY)?.bytes.equals(bytes)).toBe(true);
+  });
+
+  it.each([
+    ['another generation', { headers: { ...gen1, Metadata: { ...gen1.Metadata, 'gcs-generation': '2' } } }],
+    ['other headers of the same generation', { headers: { ...gen1, ContentType: 'text/plain' } }],
+    ['another part size', { bufferBytes: 6 * MIB }],
+  ])('an upload at the key for %s is aborted, not resumed', async (_label, other) => {
+    const first = randomBytes(10 * PART);
+    await failFirstAttempt(first, 6);
+    const [staleId] = [...s3.uploads.keys()];
+
+    const second = randomBytes(10 * PART);
+    const { upload, starts } = resumable(second, other);
+    await upload.done(live);
+    expect(starts).toEqual([0]);
+    expect(upload.resumedParts).toBe(0);
+    expect(s3.uploads.get(staleId!)?.state).toBe('aborted');
+    expect(s3.received('CreateMultipartUpload')).toHaveLength(2);
+    expect(s3.objects.get(KEY)?.bytes.equals(second)).toBe(true);
+  });
+
+  it("bytes S3 holds that are not GCS's fail the full-object CRC32C at completion: the upload is aborted, never completed", async () => {
+    const bytes = randomBytes(10 * PART);
+    await failFirstAttempt(bytes, 6);
+    // A kept part whose bytes (and checksum) are not this object's, as S3 would list it.
+    const stored = onlyUpload().parts.get(2)!;
+    const other = randomBytes(PART);
+    onlyUpload().parts.set(2, { ...stored, bytes: other, crc32c: crcOf(other) });
+
+    await expect(resumable(bytes).upload.done(live)).rejects.toMatchObject({ name: 'BadDigest' });
+    expect(onlyUpload().state).toBe('aborted');
+    expect(s3.objects.has(KEY)).toBe(false);
+  });
+
+  it('an upload stopped before its fingerprint part landed is aborted: no attempt could ever resume it', async () => {
+    const deadline = new AbortController();
+    s3.intercept = async (r) => {
+      if (r.partNumber !== MARKER_PART) return undefined;
+      deadline.abort(new Error('request deadline'));
+      await r.settled;
+      return undefined;
+    };
+    await expect(resumable(randomBytes(10 * PART)).upload.done(deadline.signal)).rejects.toThrow('request deadline');
+    expect(onlyUpload().state).toBe('aborted');
+  });
+
+  it('a permanent failure aborts a resumable upload', async () => {
+    const bytes = randomBytes(10 * PART);
+    s3.intercept = (r) => (r.partNumber === 3 ? s3Error(400, 'EntityTooLarge') : undefined);
+    await expect(resumable(bytes).upload.done(live)).rejects.toMatchObject({ name: 'EntityTooLarge' });
+    expect(onlyUpload().state).toBe('aborted');
+  });
+
+  it('a listed part of the wrong size is sent again', async () => {
+    const bytes = randomBytes(10 * PART);
+    await failFirstAttempt(bytes, 6);
+    const stored = onlyUpload().parts.get(3)!;
+    onlyUpload().parts.set(3, { ...stored, bytes: stored.bytes.subarray(1) });
+    const sentBefore = dataParts().length;
+
+    const { upload, starts } = resumable(bytes);
+    await upload.done(live);
+    expect(starts).toEqual([2 * PART]);
+    expect(dataParts().slice(sentBefore).map((r) => r.partNumber)).toEqual([3, 6, 7, 8, 9, 10]);
+    expect(s3.objects.get(KEY)?.bytes.equals(bytes)).toBe(true);
+  });
 });
