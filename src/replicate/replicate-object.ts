@@ -1,6 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { AbortedError, PreconditionFailedError, toReplicationError } from '../errors.js';
 import { compareGenerations, isGeneration, type ObjectEvent, type ObjectRef, type Outcome, type SinkObject, type SourceObject } from '../model.js';
+import { assertSameBucket, destinationKey } from './key-mapping.js';
 import type { Sink, Source, WriteCondition } from './ports.js';
 import { VerifyingStream } from './verify-stream.js';
 import { buildWriteSpec } from './write-spec.js';
@@ -8,7 +9,7 @@ import { buildWriteSpec } from './write-spec.js';
 export interface ReplicateDeps {
   source: Source;
   sink: Sink;
-  /** Prepended to the object name to form the destination key (S3_KEY_PREFIX). */
+  /** S3_KEY_PREFIX: prepended to the object name to form the destination key, `{bucket}` replaced (see key-mapping.ts). */
   keyPrefix: string;
   /**
    * REPLICATE_DELETES: a GCS delete removes the destination object. Copies
@@ -50,7 +51,7 @@ const MAX_RACE_ROUNDS = 5;
  * races a delete never leaves the deleted object behind (`settleCopy`).
  */
 export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, signal: AbortSignal, hints?: CopyHints): Promise<Outcome> {
-  const key = deps.keyPrefix + event.ref.name;
+  const key = destinationKey(deps.keyPrefix, event.ref);
   try {
     if (signal.aborted) throw new AbortedError('aborted before start');
     switch (event.kind) {
@@ -85,6 +86,7 @@ async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signa
   // The destination first: it alone can say "already there" (no GCS read at
   // all), and it refuses a key it can never store before any other request.
   let existing = absent ? undefined : await deps.sink.head(key, signal);
+  assertSameBucket(ref, key, existing, 'overwrite');
   if (ref.generation !== undefined) {
     const skip = skipIfCurrent(key, ref.generation, existing);
     if (skip?.status === 'skipped' && skip.reason === 'already-current') return await confirmNotDeleted(ref, key, skip, deps, signal);
@@ -99,6 +101,7 @@ async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signa
 
   for (let round = 1; ; round++) {
     if (round > 1) existing = await deps.sink.head(key, signal);
+    assertSameBucket(ref, key, existing, 'overwrite');
     if (round > 1 || ref.generation === undefined) {
       const skip = skipIfCurrent(key, object.generation, existing);
       if (skip) return skip;
@@ -246,6 +249,7 @@ async function updateMetadata(ref: ObjectRef & { generation: string }, key: stri
   for (let round = 1; ; round++) {
     const existing = await deps.sink.head(key, signal);
     if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
+    assertSameBucket(ref, key, existing, 'update');
     // Only the generation the destination holds gets its metadata refreshed; another generation's own FINALIZE carries its metadata.
     const held = provenGeneration(existing);
     if (held === undefined || compareGenerations(held, ref.generation) !== 0) {
@@ -298,6 +302,7 @@ async function deleteObject(ref: ObjectRef & { generation: string }, key: string
   for (let round = 1; ; round++) {
     const existing = await deps.sink.head(key, signal);
     if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
+    assertSameBucket(ref, key, existing, 'delete');
     const held = provenGeneration(existing);
     if (held !== undefined && compareGenerations(held, ref.generation) > 0) {
       return { status: 'skipped', key, reason: 'newer-at-destination', generation: ref.generation, destinationGeneration: held };

@@ -110,7 +110,7 @@ export class FakeSink implements Sink {
     this.heads++;
     const o = this.objects.get(key);
     if (!o) return undefined;
-    return { key, etag: o.etag, size: o.bytes.length, generation: o.spec.metadata['gcs-generation'], crc32c: o.spec.metadata['gcs-crc32c'] };
+    return { key, etag: o.etag, size: o.bytes.length, generation: o.spec.metadata['gcs-generation'], crc32c: o.spec.metadata['gcs-crc32c'], sourceBucket: o.spec.metadata['gcs-bucket'] };
   }
 
   async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition): Promise<void> {
