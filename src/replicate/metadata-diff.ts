@@ -39,8 +39,8 @@ export interface HeaderMismatch {
 
 /**
  * The copied headers and user metadata that differ. Values are compared
- * trimmed (HTTP drops a header value's surrounding spaces), and a
- * Content-Type that GCS leaves unset matches the default S3 stores instead.
+ * trimmed (HTTP drops a header value's surrounding spaces), and the
+ * spellings of the default Content-Type match each other.
  */
 export function headerMismatches(expected: WriteSpec, actual: StoredHeaders): HeaderMismatch[] {
   const mismatches: HeaderMismatch[] = [];
@@ -48,7 +48,7 @@ export function headerMismatches(expected: WriteSpec, actual: StoredHeaders): He
   for (const field of fields) {
     const want = expected[field]?.trim() ?? null;
     const have = actual[field]?.trim() ?? null;
-    if (want === have || (field === 'contentType' && want === null && DEFAULT_CONTENT_TYPES.has(have ?? ''))) continue;
+    if (want === have || (field === 'contentType' && isDefaultContentType(want) && isDefaultContentType(have))) continue;
     mismatches.push({ field, expected: want, actual: have });
   }
   const want = canonicalMetadata(expected.metadata);
@@ -57,8 +57,14 @@ export function headerMismatches(expected: WriteSpec, actual: StoredHeaders): He
   return mismatches;
 }
 
-/** What S3 (binary/octet-stream) and MinIO (application/octet-stream) store for an object sent without Content-Type. */
-const DEFAULT_CONTENT_TYPES = new Set(['binary/octet-stream', 'application/octet-stream']);
+/**
+ * "Unknown bytes", however spelled: unset, GCS's and MinIO's default
+ * (application/octet-stream), or S3's for an object sent without one
+ * (binary/octet-stream).
+ */
+function isDefaultContentType(value: string | null): boolean {
+  return value === null || value === 'application/octet-stream' || value === 'binary/octet-stream';
+}
 
 /** Sorted keys, lower-cased, values trimmed: one string to compare and to report. */
 function canonicalMetadata(metadata: Record<string, string>): string {

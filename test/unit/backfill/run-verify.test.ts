@@ -47,6 +47,7 @@ describe('compare: headers, custom metadata and metageneration (GCS listed with 
     ['older metageneration in S3', stored({}, '1'), [{ field: 'metageneration', gcs: '2', s3: '1' }]],
     ['Content-Type changed in GCS (same metageneration: fake-gcs-server)', stored({ contentType: 'text/plain' }), [{ field: 'contentType', gcs: 'text/csv', s3: 'text/plain' }]],
     ['Cache-Control missing in S3', stored({ cacheControl: undefined }), [{ field: 'cacheControl', gcs: 'no-cache', s3: null }]],
+    ['default Content-Type spelled as S3 does (an object sent without one)', head({ metageneration: '2', headers: { contentType: 'binary/octet-stream', cacheControl: 'no-cache', metadata: { owner: 'team' } } }), [{ field: 'contentType', gcs: 'text/csv', s3: 'binary/octet-stream' }]],
     ['Content-Language only in S3', stored({ contentLanguage: 'fr' }), [{ field: 'contentLanguage', gcs: null, s3: 'fr' }]],
     ['custom metadata differs', stored({ metadata: { owner: 'other', ...provenance, 'gcs-metageneration': '2' } }), [{ field: 'metadata', gcs: '{"owner":"team"}', s3: '{"owner":"other"}' }]],
   ])('%s', (_label, h, mismatches) => {
