@@ -46,6 +46,21 @@ export interface SinkObject {
   sourceBucket?: string;
   /** The destination's own full-object CRC32C of the stored bytes (base64), where it keeps one. */
   storedCrc32c?: string;
+  /** Provenance `gcs-metageneration`: absent on copies made before it was recorded. */
+  metageneration?: string;
+  /** Headers and user metadata (provenance included) as the destination holds them, decoded; absent where the sink cannot tell. */
+  headers?: StoredHeaders;
+}
+
+/** The copied headers and user metadata of a destination object. */
+export interface StoredHeaders {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  /** User metadata without the `x-amz-meta-` prefix, keys lower-cased. */
+  metadata: Record<string, string>;
 }
 
 /** When things happened, for replication-lag figures (RFC 3339 strings). */

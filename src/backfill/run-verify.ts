@@ -1,13 +1,20 @@
-import { compareGenerations, isGeneration, type SinkObject } from '../model.js';
+import { compareGenerations, isGeneration, type SinkObject, type SourceObject } from '../model.js';
+import { headerMismatches } from '../replicate/metadata-diff.js';
+import { buildWriteSpec, PROVENANCE } from '../replicate/write-spec.js';
 import type { MergedEntry } from './merge.js';
 import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister } from './ports.js';
 import type { Shard } from './shard.js';
 import { compareUtf8 } from './utf8-order.js';
 import { createListingCounts, walkListings, type ListingCounts } from './walk.js';
 
-/** One field on which GCS and S3 disagree for the same generation. */
+/**
+ * One field on which GCS and S3 disagree for the same generation: the bytes
+ * (size, CRC32C), or, when the GCS listing carried whole resources, the
+ * metadata: the metageneration S3's provenance records, a copied header, or
+ * the custom metadata (as sorted JSON, provenance left out).
+ */
 export interface FieldMismatch {
-  field: 'size' | 'crc32c' | 'generation';
+  field: 'size' | 'crc32c' | 'generation' | 'metageneration' | 'contentType' | 'contentEncoding' | 'contentDisposition' | 'contentLanguage' | 'cacheControl' | 'metadata';
   gcs: string | number | null;
   s3: string | number | null;
 }
@@ -158,5 +165,34 @@ export function compare(object: string, source: ListedSourceObject, key: string,
   if (order > 0) mismatches.push({ field: 'generation', gcs: generation, s3: s3Generation });
   if (head.size !== source.size) mismatches.push({ field: 'size', gcs: source.size, s3: head.size });
   if (source.crc32c !== undefined && head.crc32c !== source.crc32c) mismatches.push({ field: 'crc32c', gcs: source.crc32c, s3: head.crc32c ?? null });
+  if (order === 0 && source.resource !== undefined) mismatches.push(...metadataMismatches(source.resource, head));
   return mismatches.length === 0 ? undefined : { kind: 'mismatched', object, key, generation, s3Generation, mismatches };
 }
+
+/**
+ * Headers and custom metadata of the same generation. A metageneration
+ * differs only where S3 records one (copies made before it was recorded are
+ * judged by their headers alone); the headers are compared whatever the
+ * metagenerations say, since an emulator may never bump it.
+ */
+function metadataMismatches(resource: SourceObject, head: SinkObject): FieldMismatch[] {
+  const mismatches: FieldMismatch[] = [];
+  if (head.metageneration !== undefined && head.metageneration !== resource.metageneration) {
+    mismatches.push({ field: 'metageneration', gcs: resource.metageneration, s3: head.metageneration });
+  }
+  if (head.headers === undefined) return mismatches;
+  let expected: ReturnType<typeof buildWriteSpec>;
+  try {
+    expected = buildWriteSpec(resource);
+  } catch {
+    // Metadata no copy can carry (keys colliding): the copy reports it; nothing to compare.
+    return mismatches;
+  }
+  const custom = (metadata: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(Object.entries(metadata).filter(([k]) => !PROVENANCE_KEYS.has(k.toLowerCase())));
+  const found = headerMismatches({ ...expected, metadata: custom(expected.metadata) }, { ...head.headers, metadata: custom(head.headers.metadata) });
+  for (const m of found) mismatches.push({ field: m.field, gcs: m.expected, s3: m.actual });
+  return mismatches;
+}
+
+const PROVENANCE_KEYS = new Set<string>(Object.values(PROVENANCE));

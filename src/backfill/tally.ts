@@ -30,6 +30,8 @@ export interface BackfillTally extends ListingCounts {
   /** Planned copies that have finished, whatever their outcome, and their listed bytes. */
   done: { objects: number; bytes: number };
   copied: { objects: number; bytes: number };
+  /** The generation was there with older metadata: updated in place, no bytes copied. */
+  updated: number;
   /** Outcomes of `replicateObject` that were skips (already-current, superseded…), by reason. */
   skippedByReason: Record<string, number>;
   failed: number;
@@ -53,6 +55,7 @@ export function createTally(now = Date.now()): BackfillTally {
     extraInS3: 0,
     done: { objects: 0, bytes: 0 },
     copied: { objects: 0, bytes: 0 },
+    updated: 0,
     skippedByReason: {},
     failed: 0,
     abandoned: 0,
@@ -69,6 +72,9 @@ export function recordOutcome(tally: BackfillTally, object: string, outcome: Out
     case 'copied':
       tally.copied.objects++;
       tally.copied.bytes += outcome.bytes;
+      return;
+    case 'updated':
+      tally.updated++;
       return;
     case 'skipped':
       tally.skippedByReason[outcome.reason] = (tally.skippedByReason[outcome.reason] ?? 0) + 1;
@@ -91,7 +97,7 @@ export function recordOutcome(tally: BackfillTally, object: string, outcome: Out
       return;
     }
     default:
-      // copy events only ever end copied, skipped or failed
+      // copy events only ever end copied, updated, skipped or failed
       return;
   }
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { BUCKET_PLACEHOLDER } from '../replicate/key-mapping.js';
 
 /** Reads one environment variable: trimmed, with empty meaning unset. */
 export function readVar(env: Record<string, string | undefined>, name: string): string | undefined {
@@ -114,4 +115,23 @@ export function deriveSessionName(instanceId: string): string {
   const cleaned = instanceId.replace(/[^\w+=,.@-]/g, '-');
   const name = `gcs2s3-${cleaned}`.slice(0, 64);
   return name.length >= 2 ? name : 'gcs2s3';
+}
+
+/**
+ * S3_KEY_PREFIX: `{bucket}` is its one placeholder (see
+ * src/replicate/key-mapping.ts). Two buckets listed in SOURCE_BUCKETS with a
+ * prefix without it would map same-named objects to one key: refused here,
+ * before any work. Unset SOURCE_BUCKETS (every bucket) stays accepted for the
+ * common one-bucket deployment; the core then refuses to replace another
+ * bucket's object at a key (`ForeignBucket`).
+ */
+export function parseKeyPrefix(name: string, raw: string | undefined, sourceBuckets: readonly string[]): string {
+  const prefix = raw ?? '';
+  if (prefix.startsWith('/')) throw new ConfigError(name, `must not start with "/" (S3 keys would begin with an empty segment), got "${prefix}"`);
+  const unknown = /\{[^}]*\}/g.exec(prefix.replaceAll(BUCKET_PLACEHOLDER, ''));
+  if (unknown !== null) throw new ConfigError(name, `knows one placeholder, ${BUCKET_PLACEHOLDER}; got "${unknown[0]}" in "${prefix}"`);
+  if (sourceBuckets.length > 1 && !prefix.includes(BUCKET_PLACEHOLDER)) {
+    throw new ConfigError(name, `must contain ${BUCKET_PLACEHOLDER} when SOURCE_BUCKETS lists several buckets (${sourceBuckets.join(', ')}): objects of the same name would share one S3 key`);
+  }
+  return prefix;
 }

@@ -14,6 +14,7 @@ import {
   parseBoolean,
   parseGcsEndpoint,
   parseInteger,
+  parseKeyPrefix,
   parseList,
   parseRegion,
   parseRoleArn,
@@ -109,10 +110,15 @@ const SPECS = {
   AWS_ROLE_ARN: always({ help: 'IAM role to assume with the Google ID token', requiredWhy: 'to obtain AWS credentials (no access keys are used)', readBy: CLOUD, section: 'main' }, (raw, ctx) => parseRoleArn(ctx.name, raw)),
   AWS_REGION: optional({ help: 'region of the bucket and the STS endpoint', default: '`us-east-1`', fallbacks: ['AWS_DEFAULT_REGION'], readBy: CLOUD, section: 'main' }, (raw, ctx) => parseRegion(ctx.name, raw ?? 'us-east-1')),
   S3_BUCKET: always({ help: 'destination bucket', requiredWhy: 'as the destination bucket', readBy: CLOUD, section: 'main' }, (raw, ctx) => parseS3Bucket(ctx.name, raw)),
-  S3_KEY_PREFIX: optional({ help: 'prepended to the GCS object name to form the S3 key', default: 'empty', readBy: CLOUD, section: 'main' }, (raw, ctx) => {
-    if (raw?.startsWith('/')) throw new ConfigError(ctx.name, `must not start with "/" (S3 keys would begin with an empty segment), got "${raw}"`);
-    return raw ?? '';
-  }),
+  S3_KEY_PREFIX: optional(
+    {
+      help: 'prepended to the GCS object name to form the S3 key; `{bucket}` in it stands for the source bucket, and is required when `SOURCE_BUCKETS` lists several buckets',
+      default: 'empty',
+      readBy: CLOUD,
+      section: 'main',
+    },
+    (raw, ctx) => parseKeyPrefix(ctx.name, raw, parseList(ctx.read('SOURCE_BUCKETS'))),
+  ),
   ID_TOKEN_AUDIENCE: optional({ help: 'audience of the Google ID token (the `oaud` in the trust policy)', default: 'the value of `AWS_ROLE_ARN`', readBy: CLOUD, section: 'main' }, (raw) => raw),
   AWS_ROLE_SESSION_NAME: optional({ help: 'STS session name (2–64 of `[\\w+=,.@-]`)', default: '`gcs2s3-` + instance id', readBy: CLOUD, section: 'main' }, (raw, ctx) =>
     raw === undefined ? deriveSessionName(ctx.instanceId) : parseSessionName(ctx.name, raw),

@@ -125,6 +125,7 @@ async function finishBackfill(run: PrefixRun, result: BackfillResult): Promise<n
     planned: t.planned,
     copied: t.copied.objects,
     bytes: t.copied.bytes,
+    updated: t.updated,
     skipped,
     skippedByReason: { current: t.current, ...t.skippedByReason },
     failed: t.failed,
@@ -137,7 +138,8 @@ async function finishBackfill(run: PrefixRun, result: BackfillResult): Promise<n
   const count = dryRun ? t.planned.objects : t.copied.objects;
   const bytes = dryRun ? t.planned.bytes : t.copied.bytes;
   const excluded = t.excluded > 0 ? `, excluded ${t.excluded}` : '';
-  const lines = [`gcs2s3 backfill: ${verb} ${count} objects (${bytes} bytes), skipped ${skipped}${excluded}, failed ${t.failed}, in ${(header.durationMs / 1000).toFixed(1)} s${describeShard(run.config.shard)}`];
+  const updated = t.updated > 0 ? `, updated ${t.updated} in place (metadata)` : '';
+  const lines = [`gcs2s3 backfill: ${verb} ${count} objects (${bytes} bytes)${updated}, skipped ${skipped}${excluded}, failed ${t.failed}, in ${(header.durationMs / 1000).toFixed(1)} s${describeShard(run.config.shard)}`];
   for (const f of t.failures.slice(0, MAX_FAILURES_PRINTED)) lines.push(`  failed: ${f.object}#${f.generation ?? ''}: ${f.error}`);
   if (t.failed > MAX_FAILURES_PRINTED) lines.push(`  … and ${t.failed - MAX_FAILURES_PRINTED} more${reportFile === undefined ? '' : ` (see ${reportFile})`}`);
   if (result.error !== undefined) lines.push(`gcs2s3 backfill: stopped early: ${result.error.message}`);

@@ -16,13 +16,15 @@ export const copyCommand: Command = {
   usage: `Usage: gcs2s3 copy gs://BUCKET/OBJECT[#GENERATION] [--include PREFIX]... [--exclude PREFIX]...
 
 Copies one GCS object (its live generation, or the one given) to
-s3://$S3_BUCKET/$S3_KEY_PREFIX<OBJECT>, with its headers, metadata and
-provenance, verified by CRC32C/MD5 before the upload completes. An object
+s3://$S3_BUCKET/$S3_KEY_PREFIX<OBJECT> ({bucket} in the prefix replaced by
+BUCKET), with its headers, metadata and provenance, verified by CRC32C/MD5
+before the upload completes. A generation S3 already holds is not copied
+again; if its metadata changed since, S3's copy is updated in place. An object
 SOURCE_BUCKETS, INCLUDE_PREFIXES or EXCLUDE_PREFIXES leave out is not copied
 (exit 3): the same rules as the pull and push workers.
 
 Output: the result on stdout, one tab-separated line
-  copied|skipped  gs://BUCKET/OBJECT#GENERATION  s3://BUCKET/KEY  [REASON]
+  copied|updated|skipped  gs://BUCKET/OBJECT#GENERATION  s3://BUCKET/KEY  [REASON]
 and the log on stderr (text on a terminal, else JSON; LOG_FORMAT sets it).
 When stderr is a terminal and the copy takes more than a moment, one line
 there shows the bytes read, the percentage, the rate and the time left.
@@ -58,7 +60,7 @@ ${FILTER_FLAGS_HELP}`,
 };
 
 function exitStatus(ctx: CommandContext, outcome: Outcome, url: string): number {
-  if (outcome.status === 'copied') return EXIT.ok;
+  if (outcome.status === 'copied' || outcome.status === 'updated') return EXIT.ok;
   if (outcome.status === 'skipped') {
     if (outcome.reason === 'already-current' || outcome.reason === 'newer-at-destination') return EXIT.ok;
     ctx.stderr(`gcs2s3 copy: ${describeMissing(outcome.reason, url)}\n`);
@@ -73,7 +75,7 @@ function startCopyProgress(ctx: CommandContext, logger: Logger, url: string, pro
   return startTicker({ tty: true, write: ctx.stderr, logger, lazy: true, render: () => ({ line: formatCopyProgress(url, progress), fields: {} }) });
 }
 
-/** The result on stdout, one tab-separated line: `copied|skipped  gs://BUCKET/OBJECT#GENERATION  s3://BUCKET/KEY  [REASON]`. */
+/** The result on stdout, one tab-separated line: `copied|updated|skipped  gs://BUCKET/OBJECT#GENERATION  s3://BUCKET/KEY  [REASON]`. */
 function resultLine(outcome: Exclude<Outcome, { status: 'failed' }>, ref: ObjectRef, bucket: string): string {
   const generation = outcome.generation === undefined ? '' : `#${outcome.generation}`;
   const reason = outcome.status === 'skipped' ? `\t${outcome.reason}` : '';

@@ -14,6 +14,7 @@ import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } f
 import { readEnvFile } from './env-file.js';
 import { commandLogger } from './observability.js';
 import { buildRuntime, type Runtime } from './runtime.js';
+import { destinationKey } from '../replicate/key-mapping.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const STACK_SCRIPT = resolve(ROOT, 'scripts/local-stack.sh');
@@ -139,7 +140,7 @@ async function uploadSamples(runtime: Runtime, gcsBucket: string, events: Events
   }
   for (const sample of samples) {
     const line = await waitForOutcome(events, waiters, sample.name, 60_000);
-    say(await describeArrival(runtime, sample.name, line));
+    say(await describeArrival(runtime, { bucket: gcsBucket, name: sample.name }, line));
   }
 }
 
@@ -150,7 +151,7 @@ function describeEachEvent(runtime: Runtime, gcsBucket: string, events: Events, 
     while (seen < events.length) {
       const e = events[seen++]!;
       const name = String(e.object ?? '').replace(`gs://${gcsBucket}/`, '');
-      if (e.outcome === 'copied') void describeArrival(runtime, name, e).then(say);
+      if (e.outcome === 'copied') void describeArrival(runtime, { bucket: gcsBucket, name }, e).then(say);
       else if (e.outcome === 'failed') say(`   ✗ ${e.object}: ${(e.error as { message?: string } | undefined)?.message ?? 'failed'}`);
       else if (e.outcome !== 'ignored') say(`   · ${e.object}: ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
     }
@@ -193,8 +194,9 @@ function waitForOutcome(events: Array<Record<string, unknown>>, waiters: Set<() 
 }
 
 /** Reads the S3 copy back (keylessly) and checks S3's CRC32C against GCS's. */
-async function describeArrival(runtime: Runtime, name: string, line: Record<string, unknown>): Promise<string> {
-  const key = runtime.config.s3.keyPrefix + name;
+async function describeArrival(runtime: Runtime, object: { bucket: string; name: string }, line: Record<string, unknown>): Promise<string> {
+  const { name } = object;
+  const key = destinationKey(runtime.config.s3.keyPrefix, object);
   const head = await runtime.deps.sink.head(key, AbortSignal.timeout(30_000));
   if (head === undefined) return `   ✗ ${name} → ${runtime.destination.name}/${key}: not there`;
   const gcsCrc = head.crc32c;

@@ -33,7 +33,7 @@ export const EXIT_STATUSES: readonly ExitStatusRow[] = [
     code: EXIT.ok,
     meaning: 'success',
     byCommand: {
-      copy: 'copied, or S3 already holds this generation or a newer one',
+      copy: 'copied, updated in place (metadata changed since the copy), or S3 already holds this generation or a newer one',
       backfill: 'every object copied or already current',
       verify: 'S3 is in sync with GCS',
       pull: 'stopped by SIGTERM/SIGINT after draining',

@@ -19,6 +19,7 @@ import { excludedNames, ExcludedError, FILTER_FLAGS, policyWithFlags, prefixExcl
 
 import { parsePrefixUrl } from './gs-url.js';
 import { buildRuntime, type Runtime } from './runtime.js';
+import { keyPrefixFor } from '../replicate/key-mapping.js';
 
 /** The most objects (backfill) or HEADs (verify) at once: --concurrency's upper limit. */
 export const MAX_CONCURRENCY = 1000;
@@ -111,6 +112,7 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
   const concurrency = args.concurrency ?? spec.defaultConcurrency(baseConfig);
   const config = withConcurrency(baseConfig, concurrency);
   const { shard } = config;
+  const keyPrefix = keyPrefixFor(config.s3.keyPrefix, args.bucket);
   const fields = shard.count === 1 ? {} : { shard: shard.index };
   // Logs go to stderr; stdout holds the command's results (a dry run's list, verify's differences).
   const logger = await startObservability(ctx, config, { command: spec.name, fields });
@@ -129,11 +131,11 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
     results,
     runtime,
     source: `gs://${args.bucket}/${args.prefix}`,
-    destination: `s3://${config.s3.bucket}/${config.s3.keyPrefix}${args.prefix}`,
+    destination: `s3://${config.s3.bucket}/${keyPrefix}${args.prefix}`,
     listing: {
       bucket: args.bucket,
       prefix: args.prefix,
-      keyPrefix: config.s3.keyPrefix,
+      keyPrefix,
       shard,
       concurrency,
       isExcluded: excludedNames(args.bucket, policy),

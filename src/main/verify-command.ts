@@ -26,7 +26,10 @@ and reports, one JSON log line each on stdout:
   missingInS3   GCS objects with no S3 object
   staleInS3     S3 holds an older generation (x-amz-meta-gcs-generation), or
                 an object gcs2s3 did not write
-  mismatched    same generation but another size or CRC32C (both values given)
+  mismatched    same generation but another size, CRC32C, metageneration,
+                copied header (Content-Type, Content-Encoding,
+                Content-Disposition, Content-Language, Cache-Control) or
+                custom metadata (both values given)
   extraInS3     S3 objects under the prefix with no GCS object
 Both buckets are listed and merged by name; every object present on both sides
 is HEADed in S3 to read its provenance metadata. Nothing is written. Names
@@ -63,7 +66,8 @@ checks only its share of the names (as backfill does).`,
       result = await runVerify(
         {
           ...run.listing,
-          sourceLister: gcsLister(run, false),
+          // Whole resources: headers and custom metadata are compared too.
+          sourceLister: gcsLister(run, true),
           head: (key, signal) => runtime.deps.sink.head(key, signal),
           onDifference: (d) => logDifference(run.results, d),
           result: live,

@@ -1,6 +1,8 @@
 import { pipeline, type Readable } from 'node:stream';
 import { AbortedError, PreconditionFailedError, toReplicationError } from '../errors.js';
 import { compareGenerations, isGeneration, type ObjectEvent, type ObjectRef, type Outcome, type SinkObject, type SourceObject } from '../model.js';
+import { assertSameBucket, destinationKey } from './key-mapping.js';
+import { metadataChanged, sourceMetadataMoved } from './metadata-diff.js';
 import type { Sink, Source, WriteCondition } from './ports.js';
 import { VerifyingStream, type Expected } from './verify-stream.js';
 import { buildWriteSpec } from './write-spec.js';
@@ -8,7 +10,7 @@ import { buildWriteSpec } from './write-spec.js';
 export interface ReplicateDeps {
   source: Source;
   sink: Sink;
-  /** Prepended to the object name to form the destination key (S3_KEY_PREFIX). */
+  /** S3_KEY_PREFIX: prepended to the object name to form the destination key, `{bucket}` replaced (see key-mapping.ts). */
   keyPrefix: string;
   /**
    * REPLICATE_DELETES: a GCS delete removes the destination object. Copies
@@ -50,7 +52,7 @@ const MAX_RACE_ROUNDS = 5;
  * races a delete never leaves the deleted object behind (`settleCopy`).
  */
 export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, signal: AbortSignal, hints?: CopyHints): Promise<Outcome> {
-  const key = deps.keyPrefix + event.ref.name;
+  const key = destinationKey(deps.keyPrefix, event.ref);
   try {
     if (signal.aborted) throw new AbortedError('aborted before start');
     switch (event.kind) {
@@ -85,9 +87,10 @@ async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signa
   // The destination first: it alone can say "already there" (no GCS read at
   // all), and it refuses a key it can never store before any other request.
   let existing = absent ? undefined : await deps.sink.head(key, signal);
+  assertSameBucket(ref, key, existing, 'overwrite');
   if (ref.generation !== undefined) {
     const skip = skipIfCurrent(key, ref.generation, existing);
-    if (skip?.status === 'skipped' && skip.reason === 'already-current') return await confirmNotDeleted(ref, key, skip, deps, signal);
+    if (skip?.status === 'skipped' && skip.reason === 'already-current') return await confirmCurrent(ref, key, skip, deps, signal);
     if (skip) return skip;
   }
 
@@ -99,8 +102,11 @@ async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signa
 
   for (let round = 1; ; round++) {
     if (round > 1) existing = await deps.sink.head(key, signal);
+    assertSameBucket(ref, key, existing, 'overwrite');
     if (round > 1 || ref.generation === undefined) {
       const skip = skipIfCurrent(key, object.generation, existing);
+      // This generation is there already, perhaps with the metadata it had before a change.
+      if (skip?.status === 'skipped' && skip.reason === 'already-current' && metadataChanged(object, existing!)) return await refreshMetadata(object, key, deps, signal, true);
       if (skip) return skip;
     }
     const condition: WriteCondition = existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' };
@@ -132,37 +138,50 @@ async function resolveLive(ref: ObjectRef, key: string, deps: ReplicateDeps, sig
 }
 
 /**
- * After a copy, with deletes replicated: was the object deleted from GCS while
- * the copy ran? Its delete may have been handled already, finding nothing
- * (or an older generation) at the destination, so nobody else would remove
- * what this copy just wrote. Every interleaving of the copy's write (W) with
- * the delete's HEAD (H) ends with nothing at the key:
+ * After a copy, one look at GCS's live object.
+ *
+ * Deleted meanwhile, with deletes replicated: its delete may have been
+ * handled already, finding nothing (or an older generation) at the
+ * destination, so nobody else would remove what this copy just wrote. Every
+ * interleaving of the copy's write (W) with the delete's HEAD (H) ends with
+ * nothing at the key:
  * - H after W: the delete sees this generation and removes it (generation-guarded);
  * - H before W: the delete happened in GCS before H, so before this stat,
  *   which finds no live object; the copy then removes what it wrote exactly as
  *   the delete would have (its generation or older, by ETag).
  * A newer live generation means a replacement, not a delete: its own event
- * replaces this copy. Without REPLICATE_DELETES, deleted objects stay in S3
- * anyway, so there is nothing to check.
+ * replaces this copy.
+ *
+ * Metadata changed meanwhile: the same argument for a metadata update (M)
+ * that found nothing, or an older generation, at the destination because its
+ * HEAD came before W. The change preceded M, so precedes this stat, which
+ * sees it: the copy applies it in place. An M whose HEAD comes after W finds
+ * this generation and applies it itself. Either way no change is lost, and
+ * the in-place update is conditional like any other (`refreshMetadata`).
  */
 async function settleCopy(copied: Outcome & { status: 'copied' }, object: SourceObject, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
-  if (deps.replicateDeletes !== true) return copied;
   const live = await deps.source.stat({ bucket: object.bucket, name: object.name }, signal);
-  if (live !== undefined) return copied;
-  return await removeDeleted({ bucket: object.bucket, name: object.name, generation: object.generation }, copied.key, deps, signal);
+  if (live === undefined) {
+    if (deps.replicateDeletes !== true) return copied;
+    return await removeDeleted({ bucket: object.bucket, name: object.name, generation: object.generation }, copied.key, deps, signal);
+  }
+  if (live.generation === object.generation && sourceMetadataMoved(object, live)) await refreshMetadata(live, copied.key, deps, signal, true);
+  return copied;
 }
 
 /**
- * The destination already holds this generation. With deletes replicated, a
- * copy stopped between its write and `settleCopy` (a crash, a failed stat)
- * may have left a generation GCS deleted meanwhile: the redelivered event
- * finishes that check here. One stat, only for repeated events.
+ * The destination already holds this generation: a repeated event, or a
+ * copy stopped between its write and `settleCopy` (a crash, a failed stat).
+ * The redelivered event finishes that check here: with deletes replicated, a
+ * generation GCS deleted meanwhile is removed; metadata changed since the
+ * copy is applied in place. One stat, only for repeated events.
  */
-async function confirmNotDeleted(ref: ObjectRef & { generation?: string }, key: string, skip: Outcome, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
-  if (deps.replicateDeletes !== true || ref.generation === undefined) return skip;
+async function confirmCurrent(ref: ObjectRef & { generation?: string }, key: string, skip: Outcome, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+  if (ref.generation === undefined) return skip;
   const live = await deps.source.stat({ bucket: ref.bucket, name: ref.name }, signal);
-  if (live !== undefined) return skip;
-  return await removeDeleted({ bucket: ref.bucket, name: ref.name, generation: ref.generation }, key, deps, signal);
+  if (live === undefined) return deps.replicateDeletes === true ? await removeDeleted({ bucket: ref.bucket, name: ref.name, generation: ref.generation }, key, deps, signal) : skip;
+  if (live.generation !== ref.generation) return skip;
+  return await refreshMetadata(live, key, deps, signal, true);
 }
 
 /** GCS has no live object: remove what the delete path would remove; the copy ends as "source missing". */
@@ -252,27 +271,47 @@ async function whyMissing(ref: ObjectRef, key: string, deps: ReplicateDeps, sign
 }
 
 async function updateMetadata(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+  return await refreshMetadata(ref, key, deps, signal, false);
+}
+
+/**
+ * Brings the headers and metadata of the destination's copy of
+ * `ref.generation` to what GCS holds now, so late, repeated or racing events
+ * converge on the newest metageneration. Only the generation the destination
+ * holds is touched (another generation's own FINALIZE carries its metadata),
+ * and only while it is live (a replaced or deleted generation's copy is
+ * replaced or removed by that event). A metadata event always writes
+ * (`onlyIfChanged` false); a copy finding its generation there writes only
+ * when the metadata moved. After each write GCS is read again: a change made
+ * meanwhile may have been applied before this one (an in-place copy keeps the
+ * ETag, so the condition cannot tell), and is then applied again.
+ */
+async function refreshMetadata(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal, onlyIfChanged: boolean): Promise<Outcome> {
+  let applied = false;
   for (let round = 1; ; round++) {
     const existing = await deps.sink.head(key, signal);
     if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
-    // Only the generation the destination holds gets its metadata refreshed; another generation's own FINALIZE carries its metadata.
+    assertSameBucket(ref, key, existing, 'update');
     const held = provenGeneration(existing);
     if (held === undefined || compareGenerations(held, ref.generation) !== 0) {
       const newer = held !== undefined && compareGenerations(held, ref.generation) > 0;
       return { status: 'skipped', key, reason: newer ? 'newer-at-destination' : 'absent-at-destination', generation: ref.generation, destinationGeneration: held };
     }
-    // The metadata GCS has now for that generation, so late or repeated events
-    // converge; and only while it is live (a replaced or deleted generation's
-    // copy is replaced or removed by that event).
     const resolved = await resolveLive(ref, key, deps, signal);
     if ('outcome' in resolved) return resolved.outcome;
+    const live = resolved.object;
+    if ((onlyIfChanged || applied) && !metadataChanged(live, existing)) {
+      return applied ? { status: 'updated', key, generation: ref.generation } : { status: 'skipped', key, reason: 'already-current', generation: ref.generation, destinationGeneration: held };
+    }
     try {
-      await deps.sink.updateMetadata(key, buildWriteSpec(resolved.object), { ifMatch: existing.etag }, signal);
+      await deps.sink.updateMetadata(key, buildWriteSpec(live), { ifMatch: existing.etag }, signal);
     } catch (err) {
       if (err instanceof PreconditionFailedError && round < MAX_RACE_ROUNDS) continue;
       throw err;
     }
-    return await settleUpdate(ref, key, deps, signal);
+    applied = true;
+    const settled = await settleUpdate(ref, key, live, deps, signal);
+    if (settled !== undefined || round >= MAX_RACE_ROUNDS) return settled ?? { status: 'updated', key, generation: ref.generation };
   }
 }
 
@@ -285,13 +324,14 @@ async function updateMetadata(ref: ObjectRef & { generation: string }, key: stri
  * generation's. Only GCS can say: if a newer generation is live now, it may
  * have been there, so it is copied now (its own event may have come and gone;
  * when it has not, that event finds it current). A generation deleted since
- * is handled as after a copy.
+ * is handled as after a copy. Undefined when the same generation's metadata
+ * moved since `applied` was read: the caller applies it again.
  */
-async function settleUpdate(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+async function settleUpdate(ref: ObjectRef & { generation: string }, key: string, applied: SourceObject, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome | undefined> {
   const updated: Outcome = { status: 'updated', key, generation: ref.generation };
   const live = await deps.source.stat({ bucket: ref.bucket, name: ref.name }, signal);
   if (live === undefined) return deps.replicateDeletes === true ? await removeDeleted(ref, key, deps, signal) : updated;
-  if (live.generation === ref.generation) return updated;
+  if (live.generation === ref.generation) return sourceMetadataMoved(applied, live) ? undefined : updated;
   const repaired = await copyKnown({ bucket: ref.bucket, name: ref.name, generation: live.generation }, key, deps, signal, undefined, false);
   return repaired.status === 'copied' ? repaired : updated;
 }
@@ -307,6 +347,7 @@ async function deleteObject(ref: ObjectRef & { generation: string }, key: string
   for (let round = 1; ; round++) {
     const existing = await deps.sink.head(key, signal);
     if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
+    assertSameBucket(ref, key, existing, 'delete');
     const held = provenGeneration(existing);
     if (held !== undefined && compareGenerations(held, ref.generation) > 0) {
       return { status: 'skipped', key, reason: 'newer-at-destination', generation: ref.generation, destinationGeneration: held };

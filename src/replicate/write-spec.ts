@@ -7,6 +7,12 @@ export const PROVENANCE = {
   bucket: 'gcs-bucket',
   generation: 'gcs-generation',
   crc32c: 'gcs-crc32c',
+  /**
+   * The metageneration whose headers and metadata the copy carries: GCS bumps
+   * it on every metadata change of a generation, so copies and metadata
+   * updates converge on the newest (see metadata-diff.ts).
+   */
+  metageneration: 'gcs-metageneration',
 } as const;
 
 const PROVENANCE_KEYS = new Set<string>(Object.values(PROVENANCE));
@@ -32,6 +38,7 @@ export function buildWriteSpec(object: SourceObject): WriteSpec {
   metadata[PROVENANCE.bucket] = object.bucket;
   metadata[PROVENANCE.generation] = object.generation;
   if (object.crc32c !== undefined) metadata[PROVENANCE.crc32c] = object.crc32c;
+  metadata[PROVENANCE.metageneration] = object.metageneration;
   return {
     size: object.size,
     contentType: object.contentType,

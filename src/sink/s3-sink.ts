@@ -57,15 +57,25 @@ export class S3Sink implements Sink {
     assertKeyStorable(bucket, key);
     try {
       const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: signal });
-      const metadata = out.Metadata ?? {};
+      const metadata: Record<string, string> = {};
+      for (const [k, v] of Object.entries(out.Metadata ?? {})) metadata[k.toLowerCase()] = decodeMetadataValue(v);
       return {
         key,
         etag: out.ETag ?? '',
         size: out.ContentLength ?? 0,
         generation: metadata[PROVENANCE.generation],
         crc32c: metadata[PROVENANCE.crc32c],
-        sourceBucket: optional(metadata[PROVENANCE.bucket], decodeMetadataValue),
+        sourceBucket: metadata[PROVENANCE.bucket],
         storedCrc32c: out.ChecksumCRC32C,
+        metageneration: metadata[PROVENANCE.metageneration],
+        headers: {
+          contentType: optional(out.ContentType, decodeMetadataValue),
+          contentEncoding: optional(out.ContentEncoding, decodeMetadataValue),
+          contentDisposition: optional(out.ContentDisposition, decodeMetadataValue),
+          contentLanguage: optional(out.ContentLanguage, decodeMetadataValue),
+          cacheControl: optional(out.CacheControl, decodeMetadataValue),
+          metadata,
+        },
       };
     } catch (err) {
       if (s3StatusOf(err) === 404) return undefined;

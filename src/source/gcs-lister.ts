@@ -9,7 +9,8 @@ export interface GcsListerOptions {
   /**
    * Also list what a copy needs (headers, custom metadata, MD5), so each
    * listed object carries its `resource` and a backfill copy needs no metadata
-   * read of its own: one request per object fewer. Off for verify.
+   * read of its own: one request per object fewer. Verify asks for them
+   * too: it compares the headers and custom metadata themselves.
    */
   withResources?: boolean;
 }

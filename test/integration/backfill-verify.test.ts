@@ -123,8 +123,8 @@ describe('verify and backfill on the local stack: UTF-8 order, dry run, and ever
     expect(lines.filter((l) => l.difference !== undefined)).toHaveLength(7);
 
     // Backfill acts on what the listings show: the missing object and the two of another size. The one not written
-    // by gcs2s3 is copied over; the one whose provenance claims this very generation is skipped by replicateObject's
-    // HEAD (a "stale" guess costs a HEAD, never a write). The crc32c and older-generation tampering keep size and a
+    // by gcs2s3 is copied over; the one whose provenance claims this very generation is not copied again (a "stale"
+    // guess costs a HEAD, never a copy of the bytes), but its headers, written by another tool, are set to GCS's in place. The crc32c and older-generation tampering keep size and a
     // later LastModified: the documented blind spot of listing-only planning, which verify (above) reports.
     const repair = await run('backfill', [`gs://${bucket}/${prefix}`, '--report', join(dir, 'repair.json')], keyPrefix);
     expect(repair.code, repair.stderr).toBe(0);
@@ -132,7 +132,8 @@ describe('verify and backfill on the local stack: UTF-8 order, dry run, and ever
     expect(repairReport).toMatchObject({
       copied: 2,
       planned: { objects: 3, byReason: { missing: 1, 'stale-size': 2, 'stale-time': 0 } },
-      skippedByReason: { current: NAMES.length - 2, 'already-current': 1 },
+      updated: 1,
+      skippedByReason: { current: NAMES.length - 2 },
       extraInS3: 2,
     });
     expect((await headS3(s3, S3_BUCKET, key('\u{1F600}emoji')))?.Metadata?.['gcs-generation']).toBeDefined();

@@ -38,6 +38,19 @@ export class FakeSource implements Source {
     return meta;
   }
 
+  /**
+   * Changes the live generation's headers or custom metadata, as
+   * `objects.patch` does. Real GCS bumps the metageneration; fake-gcs-server
+   * v1.55.1 does not (`bumpMetageneration: false` reproduces it).
+   */
+  patch(bucket: string, name: string, changes: Partial<SourceObject>, options: { bumpMetageneration?: boolean } = {}): SourceObject {
+    const live = this.objects.get(`${bucket}/${name}`)?.at(-1);
+    if (live === undefined) throw new Error(`no object ${bucket}/${name}`);
+    const metageneration = options.bumpMetageneration === false ? live.meta.metageneration : String(Number(live.meta.metageneration) + 1);
+    live.meta = { ...live.meta, ...changes, metageneration };
+    return live.meta;
+  }
+
   /** Deletes every generation but the newest (GCS without versioning keeps only the live one). */
   dropOldGenerations(bucket: string, name: string): void {
     const versions = this.objects.get(`${bucket}/${name}`) ?? [];
@@ -110,7 +123,18 @@ export class FakeSink implements Sink {
     this.heads++;
     const o = this.objects.get(key);
     if (!o) return undefined;
-    return { key, etag: o.etag, size: o.bytes.length, generation: o.spec.metadata['gcs-generation'], crc32c: o.spec.metadata['gcs-crc32c'] };
+    const { metadata } = o.spec;
+    const { contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl } = o.spec;
+    return {
+      key,
+      etag: o.etag,
+      size: o.bytes.length,
+      generation: metadata['gcs-generation'],
+      crc32c: metadata['gcs-crc32c'],
+      sourceBucket: metadata['gcs-bucket'],
+      metageneration: metadata['gcs-metageneration'],
+      headers: { contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl, metadata: { ...metadata } },
+    };
   }
 
   async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition): Promise<void> {

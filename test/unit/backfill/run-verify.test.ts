@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compare, runVerify } from '../../../src/backfill/run-verify.js';
-import type { SinkObject } from '../../../src/model.js';
+import type { SinkObject, SourceObject, StoredHeaders } from '../../../src/model.js';
 import { fakeListers, gcs, s3 } from './listings.js';
 
 const GEN = '1700000000000001';
@@ -22,6 +22,38 @@ describe('compare (one object listed on both sides, after its HEAD)', () => {
     const d = compare('gs://b/a', gcs('a'), 'k', h);
     expect(d?.kind).toBe(kind);
     if (fields !== undefined) expect(d).toMatchObject(fields as object);
+  });
+});
+
+describe('compare: headers, custom metadata and metageneration (GCS listed with whole resources)', () => {
+  const resource: SourceObject = {
+    bucket: 'b',
+    name: 'a',
+    generation: GEN,
+    metageneration: '2',
+    size: 10,
+    crc32c: 'AAAAAA==',
+    contentType: 'text/csv',
+    cacheControl: 'no-cache',
+    metadata: { Owner: 'team' },
+  };
+  const provenance = { 'gcs-bucket': 'b', 'gcs-generation': GEN, 'gcs-crc32c': 'AAAAAA==' };
+  const stored = (extra: Partial<StoredHeaders> = {}, metageneration: string | undefined = '2'): SinkObject =>
+    head({ metageneration, headers: { contentType: 'text/csv', cacheControl: 'no-cache', metadata: { owner: 'team', ...provenance, ...(metageneration === undefined ? {} : { 'gcs-metageneration': metageneration }) }, ...extra } });
+
+  it.each<[string, SinkObject, unknown[] | undefined]>([
+    ['in sync', stored(), undefined],
+    ['a copy made before the metageneration was recorded, same headers', stored({}, undefined), undefined],
+    ['older metageneration in S3', stored({}, '1'), [{ field: 'metageneration', gcs: '2', s3: '1' }]],
+    ['Content-Type changed in GCS (same metageneration: fake-gcs-server)', stored({ contentType: 'text/plain' }), [{ field: 'contentType', gcs: 'text/csv', s3: 'text/plain' }]],
+    ['Cache-Control missing in S3', stored({ cacheControl: undefined }), [{ field: 'cacheControl', gcs: 'no-cache', s3: null }]],
+    ['default Content-Type spelled as S3 does (an object sent without one)', head({ metageneration: '2', headers: { contentType: 'binary/octet-stream', cacheControl: 'no-cache', metadata: { owner: 'team' } } }), [{ field: 'contentType', gcs: 'text/csv', s3: 'binary/octet-stream' }]],
+    ['Content-Language only in S3', stored({ contentLanguage: 'fr' }), [{ field: 'contentLanguage', gcs: null, s3: 'fr' }]],
+    ['custom metadata differs', stored({ metadata: { owner: 'other', ...provenance, 'gcs-metageneration': '2' } }), [{ field: 'metadata', gcs: '{"owner":"team"}', s3: '{"owner":"other"}' }]],
+  ])('%s', (_label, h, mismatches) => {
+    const d = compare('gs://b/a', gcs('a', { resource }), 'k', h);
+    if (mismatches === undefined) expect(d).toBeUndefined();
+    else expect(d).toMatchObject({ kind: 'mismatched', mismatches });
   });
 });
 

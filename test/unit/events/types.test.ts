@@ -9,7 +9,7 @@ describe('eventPolicyFromConfig', () => {
   it.each([
     [{}, { sourceBuckets: [], includePrefixes: [], excludePrefixes: [], replicateDeletes: false }],
     [
-      { SOURCE_BUCKETS: 'a,b', INCLUDE_PREFIXES: 'in/', EXCLUDE_PREFIXES: 'in/tmp/,x/', REPLICATE_DELETES: 'true' },
+      { SOURCE_BUCKETS: 'a,b', S3_KEY_PREFIX: '{bucket}/', INCLUDE_PREFIXES: 'in/', EXCLUDE_PREFIXES: 'in/tmp/,x/', REPLICATE_DELETES: 'true' },
       { sourceBuckets: ['a', 'b'], includePrefixes: ['in/'], excludePrefixes: ['in/tmp/', 'x/'], replicateDeletes: true },
     ],
   ])('maps %o', (env, expected) => {

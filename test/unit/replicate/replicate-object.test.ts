@@ -28,7 +28,7 @@ describe('replicateObject: finalize', () => {
     const stored = sink.objects.get('gcs/a/b.txt')!;
     expect(stored.bytes.equals(bytes)).toBe(true);
     expect(stored.spec).toMatchObject({ contentType: 'text/plain', cacheControl: 'no-cache', contentLanguage: 'fr', contentDisposition: 'attachment' });
-    expect(stored.spec.metadata).toEqual({ owner: 'team-x', 'gcs-bucket': 'src', 'gcs-generation': meta.generation, 'gcs-crc32c': meta.crc32c });
+    expect(stored.spec.metadata).toEqual({ owner: 'team-x', 'gcs-bucket': 'src', 'gcs-generation': meta.generation, 'gcs-crc32c': meta.crc32c, 'gcs-metageneration': '1' });
   });
 
   it('copies the live generation when none is given', async () => {
@@ -98,12 +98,12 @@ describe('replicateObject: finalize', () => {
     expect(sink.aborted).toBe(1);
   });
 
-  it('with hints from a listing, copies with one read and one write: no HEAD, no metadata read', async () => {
+  it('with hints from a listing, copies with one read and one write: no HEAD, one metadata read (after the copy, for changes made meanwhile)', async () => {
     const { source, sink, deps } = setup('');
     const meta = source.put('src', 'o', Buffer.from('listed'), { contentType: 'text/plain' });
     const outcome = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: meta.generation } }, deps, signal, { source: meta, absentInSink: true });
     expect(outcome).toMatchObject({ status: 'copied', generation: meta.generation });
-    expect({ heads: sink.heads, stats: source.stats, reads: source.reads, writes: sink.writes }).toEqual({ heads: 0, stats: 0, reads: 1, writes: 1 });
+    expect({ heads: sink.heads, stats: source.stats, reads: source.reads, writes: sink.writes }).toEqual({ heads: 0, stats: 1, reads: 1, writes: 1 });
     expect(sink.objects.get('o')!.spec.contentType).toBe('text/plain');
   });
 

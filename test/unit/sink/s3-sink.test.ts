@@ -53,7 +53,7 @@ describe('S3Sink.head', () => {
   it('maps the provenance gcs2s3 wrote back into a SinkObject', async () => {
     const bytes = Buffer.from('hello');
     await write('a/b.txt', bytes);
-    expect(await sink.head('a/b.txt', live)).toEqual({
+    expect(await sink.head('a/b.txt', live)).toMatchObject({
       key: 'a/b.txt',
       etag: s3.objects.get('a/b.txt')!.etag,
       size: 5,
@@ -66,7 +66,17 @@ describe('S3Sink.head', () => {
 
   it('leaves provenance unset for an object gcs2s3 did not write, and decodes an encoded bucket value', async () => {
     s3.objects.set('foreign', { bytes: Buffer.from('x'), etag: '"f"', headers: { 'content-type': 'text/plain' } });
-    expect(await sink.head('foreign', live)).toEqual({ key: 'foreign', etag: '"f"', size: 1, generation: undefined, crc32c: undefined, sourceBucket: undefined });
+    expect(await sink.head('foreign', live)).toEqual({
+      key: 'foreign',
+      etag: '"f"',
+      size: 1,
+      generation: undefined,
+      crc32c: undefined,
+      sourceBucket: undefined,
+      storedCrc32c: undefined,
+      metageneration: undefined,
+      headers: { contentType: 'text/plain', contentEncoding: undefined, contentDisposition: undefined, contentLanguage: undefined, cacheControl: undefined, metadata: {} },
+    });
     s3.objects.set('encoded', { bytes: Buffer.from('x'), etag: '"e"', headers: { 'x-amz-meta-gcs-bucket': '=?UTF-8?B?YnVja2V0LcOp?=' } });
     expect((await sink.head('encoded', live))?.sourceBucket).toBe('bucket-é');
   });
