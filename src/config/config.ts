@@ -84,6 +84,17 @@ export interface Config {
      */
     requestTimeoutSeconds: number;
   };
+  /** Deadlines: every network call and stream is aborted when it stops making progress (README "Deadlines and liveness"). */
+  network: {
+    /** CONNECT_TIMEOUT_SECONDS in ms: a connection not established within this is abandoned (1–300). Default 10 s. */
+    connectTimeoutMs: number;
+    /** STALL_TIMEOUT_SECONDS in ms: a request or stream moving no byte for this long is aborted (1–3600). Default 20 s. */
+    stallTimeoutMs: number;
+    /** LIVENESS_TIMEOUT_SECONDS in ms: `/healthz` of pull and serve answers 503 once copies are in flight this long without progress (1–86400). Default 600 s. */
+    livenessTimeoutMs: number;
+    /** GCE_METADATA_IP or GCE_METADATA_HOST (read as google-auth-library reads them): the metadata server. Default http://169.254.169.254. */
+    metadataServerUrl: string;
+  };
   gcs: {
     /**
      * STORAGE_EMULATOR_HOST: a GCS emulator's base URL (`http://host:port`, or
@@ -186,9 +197,19 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     },
     pubsub: { subscription },
     push,
+    network: parseNetwork(env),
     gcs: { endpoint: parseGcsEndpoint(readVar(env, 'STORAGE_EMULATOR_HOST')) },
     project,
     logLevel,
+  };
+}
+
+function parseNetwork(env: Record<string, string | undefined>): Config['network'] {
+  return {
+    connectTimeoutMs: parseInteger('CONNECT_TIMEOUT_SECONDS', readVar(env, 'CONNECT_TIMEOUT_SECONDS'), 10, 1, 300) * 1000,
+    stallTimeoutMs: parseInteger('STALL_TIMEOUT_SECONDS', readVar(env, 'STALL_TIMEOUT_SECONDS'), 20, 1, 3600) * 1000,
+    livenessTimeoutMs: parseInteger('LIVENESS_TIMEOUT_SECONDS', readVar(env, 'LIVENESS_TIMEOUT_SECONDS'), 600, 1, 86400) * 1000,
+    metadataServerUrl: parseGcsEndpoint(readVar(env, 'GCE_METADATA_IP') ?? readVar(env, 'GCE_METADATA_HOST'), 'GCE_METADATA_HOST') ?? 'http://169.254.169.254',
   };
 }
 
@@ -204,9 +225,10 @@ function parseSubscription(raw: string | undefined, project: string | undefined)
   return `projects/${project}/subscriptions/${raw}`;
 }
 
-function parseGcsEndpoint(raw: string | undefined): string | undefined {
+/** `http://host:port` or Go's `host:port` → an origin (STORAGE_EMULATOR_HOST, GCE_METADATA_HOST). */
+function parseGcsEndpoint(raw: string | undefined, name = 'STORAGE_EMULATOR_HOST'): string | undefined {
   if (raw === undefined) return undefined;
   const withScheme = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
-  const url = parseUrl('STORAGE_EMULATOR_HOST', withScheme)!;
+  const url = parseUrl(name, withScheme)!;
   return url.origin;
 }

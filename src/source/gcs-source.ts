@@ -1,23 +1,52 @@
 import type { Readable } from 'node:stream';
 import { pipeline, PassThrough } from 'node:stream';
 import type { Storage, FileMetadata } from '@google-cloud/storage';
-import { ReplicationError } from '../errors.js';
+import { ReplicationError, TimeoutError, withDeadline } from '../errors.js';
 import type { ObjectRef, SourceObject } from '../model.js';
 import { classifyApiFailure, type ErrorCodes } from '../replicate/classify.js';
 import type { Source } from '../replicate/ports.js';
+import { watchForStall } from './stall-watchdog.js';
 
-/** GCS adapter for the Source port, on @google-cloud/storage. */
+/**
+ * The library's own retries of 429/5xx answers (retry-request): 3 retries,
+ * waiting 2^n s plus up to 1 s of jitter, at most 8 s each. Bounded, so that
+ * a deadline can be put around them.
+ */
+export const GCS_RETRY_OPTIONS = { autoRetry: true, maxRetries: 3, retryDelayMultiplier: 2, maxRetryDelay: 8, totalTimeout: 60 } as const;
+
+/** The longest the retries above may wait in all: 2+1, 4+1, then 8 (capped), in ms. */
+const GCS_RETRY_WAIT_MS = 16_000;
+
+export interface GcsSourceOptions {
+  /** STALL_TIMEOUT_SECONDS in ms: a read moving no byte for this long is abandoned. */
+  stallTimeoutMs: number;
+  /** Where requests go (STORAGE_EMULATOR_HOST or Google's), for error messages. */
+  endpoint: string;
+}
+
+/**
+ * GCS adapter for the Source port, on @google-cloud/storage.
+ *
+ * Deadlines are ours: the library's `timeout` reaches node-fetch 3, which
+ * has no such option (teeny-request passes it on regardless), and its calls
+ * take no AbortSignal. A metadata read gets the stall timeout plus the time its
+ * retries may wait; a media read may go that long without its first byte, and
+ * the stall timeout without each next one.
+ */
 export class GcsSource implements Source {
   readonly #storage: Storage;
+  readonly #options: GcsSourceOptions;
 
-  constructor(storage: Storage) {
+  constructor(storage: Storage, options: GcsSourceOptions) {
     this.#storage = storage;
+    this.#options = options;
   }
 
   async stat(ref: ObjectRef, _signal: AbortSignal): Promise<SourceObject | undefined> {
     const file = this.#storage.bucket(ref.bucket).file(ref.name, ref.generation === undefined ? {} : { generation: ref.generation });
     try {
-      const [metadata] = await file.getMetadata();
+      const what = `GCS get metadata ${this.#options.endpoint} ${describe(ref)}`;
+      const [metadata] = await withDeadline(file.getMetadata(), this.#firstByteMs, what);
       return toSourceObject(ref, metadata);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -49,8 +78,20 @@ export class GcsSource implements Source {
       if (responded) raw.destroy();
       else raw.once('response', () => setImmediate(() => raw.destroy()));
     });
+    watchForStall(raw, out, {
+      firstByteMs: this.#firstByteMs,
+      stallMs: this.#options.stallTimeoutMs,
+      onStall: (waitedMs, gotFirstByte) => {
+        const what = gotFirstByte ? 'no bytes' : 'no answer';
+        out.destroy(new TimeoutError(`GCS read ${this.#options.endpoint} ${describe(object)}: ${what} for ${Math.round(waitedMs / 1000)} s`));
+      },
+    });
     if (signal.aborted) out.destroy();
     return out;
+  }
+
+  get #firstByteMs(): number {
+    return this.#options.stallTimeoutMs + GCS_RETRY_WAIT_MS;
   }
 }
 
