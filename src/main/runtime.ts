@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { createDestination, type Destination, type DestinationOverrides } from '../sink/destination.js';
-import { GCS_RETRY_OPTIONS, GcsSource } from '../source/gcs-source.js';
+import { gcsRetryOptions, GcsSource } from '../source/gcs-source.js';
 
 /** The clients and adapters one process uses, built from a Config. */
 export interface Runtime {
@@ -29,7 +29,7 @@ export type RuntimeOverrides = DestinationOverrides;
  */
 export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Runtime {
   const destination = createDestination('s3', { config, logger }, overrides);
-  const storage = new Storage({ projectId: config.project, retryOptions: { ...GCS_RETRY_OPTIONS }, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  const storage = new Storage({ projectId: config.project, retryOptions: gcsRetryOptions(config.network.stallTimeoutMs), ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
   const source = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com' });
   return {
     config,

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { InitializeHandlerArguments, MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { ReplicationError, TimeoutError, TransientError } from '../errors.js';
@@ -28,12 +29,44 @@ export const STALL_DETECTION_SLACK_MS = 3000;
  * would cut a large part upload that is still moving.
  */
 export function deadlineHandler(deadlines: Deadlines, maxSockets: number): NodeHttpHandler {
-  return new NodeHttpHandler({
+  return new ChunkedBodyHandler({
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
     connectionTimeout: deadlines.connectTimeoutMs,
     socketTimeout: deadlines.stallTimeoutMs,
   });
+}
+
+/** Size of the writes a request body is sent in. */
+const BODY_CHUNK_BYTES = 64 * 1024;
+
+type HandlerRequest = Parameters<NodeHttpHandler['handle']>[0];
+
+/**
+ * Sends large in-memory bodies (parts) as a stream of 64 KiB writes. A
+ * socket's inactivity timer restarts when a write completes, and the handler
+ * writes a buffer body in one write that completes only when its last byte has
+ * left: a 16 MiB part over a link slower than 16 MiB per stall timeout would be
+ * cut while moving. Each attempt gets a fresh stream over the same buffer, so
+ * the SDK's retries still resend it.
+ *
+ * What remains unseen is the kernel's send buffer (a few MiB) draining after
+ * the last write: the stall timeout must exceed that buffer's worth of the
+ * link's time, about 4 s at 1 MiB/s (20 s, the default, suits links from
+ * about 200 KiB/s per connection up).
+ */
+class ChunkedBodyHandler extends NodeHttpHandler {
+  override handle(request: HandlerRequest, options?: Parameters<NodeHttpHandler['handle']>[1]): ReturnType<NodeHttpHandler['handle']> {
+    const { body } = request as { body?: unknown };
+    if (!(body instanceof Uint8Array) || body.byteLength <= BODY_CHUNK_BYTES) return super.handle(request, options);
+    const chunked = Object.assign(Object.create(Object.getPrototypeOf(request) as object) as HandlerRequest, request, { body: Readable.from(chunksOf(body)) });
+    return super.handle(chunked, options);
+  }
+}
+
+function* chunksOf(body: Uint8Array): Generator<Buffer> {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  for (let offset = 0; offset < bytes.length; offset += BODY_CHUNK_BYTES) yield bytes.subarray(offset, offset + BODY_CHUNK_BYTES);
 }
 
 /** What an error message calls the request: `S3 PutObject http://127.0.0.1:9000 s3://bucket/key part 3`. */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { pipeline, PassThrough } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { Storage, FileMetadata } from '@google-cloud/storage';
 import { ReplicationError, TimeoutError, withDeadline } from '../errors.js';
 import type { ObjectRef, SourceObject } from '../model.js';
@@ -9,13 +9,23 @@ import { watchForStall } from './stall-watchdog.js';
 
 /**
  * The library's own retries of 429/5xx answers (retry-request): 3 retries,
- * waiting 2^n s plus up to 1 s of jitter, at most 8 s each. Bounded, so that
- * a deadline can be put around them.
+ * waiting 2^n s plus up to 1 s of jitter, each wait capped at the stall
+ * timeout (8 s at most). Bounded, so that a deadline can be put around them.
  */
-export const GCS_RETRY_OPTIONS = { autoRetry: true, maxRetries: 3, retryDelayMultiplier: 2, maxRetryDelay: 8, totalTimeout: 60 } as const;
+export function gcsRetryOptions(stallTimeoutMs: number) {
+  return { autoRetry: true, maxRetries: GCS_MAX_RETRIES, retryDelayMultiplier: 2, maxRetryDelay: retryCapSeconds(stallTimeoutMs), totalTimeout: 60 };
+}
 
-/** The longest the retries above may wait in all: 2+1, 4+1, then 8 (capped), in ms. */
-const GCS_RETRY_WAIT_MS = 16_000;
+const GCS_MAX_RETRIES = 3;
+
+const retryCapSeconds = (stallTimeoutMs: number): number => Math.min(8, Math.max(1, Math.round(stallTimeoutMs / 1000)));
+
+/** The longest those retries may wait in all, ms: Σ min(2^n + 1, cap) s. */
+function retryWaitMs(stallTimeoutMs: number): number {
+  let total = 0;
+  for (let n = 1; n <= GCS_MAX_RETRIES; n++) total += Math.min(2 ** n + 1, retryCapSeconds(stallTimeoutMs));
+  return total * 1000;
+}
 
 export interface GcsSourceOptions {
   /** STALL_TIMEOUT_SECONDS in ms: a read moving no byte for this long is abandoned. */
@@ -44,13 +54,13 @@ export class GcsSource implements Source {
 
   async stat(ref: ObjectRef, _signal: AbortSignal): Promise<SourceObject | undefined> {
     const file = this.#storage.bucket(ref.bucket).file(ref.name, ref.generation === undefined ? {} : { generation: ref.generation });
+    const what = `GCS get metadata ${this.#options.endpoint} ${describe(ref)}`;
     try {
-      const what = `GCS get metadata ${this.#options.endpoint} ${describe(ref)}`;
       const [metadata] = await withDeadline(file.getMetadata(), this.#firstByteMs, what);
       return toSourceObject(ref, metadata);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
-      throw classifyGcsError(err, `GCS get metadata ${describe(ref)}`);
+      throw classifyGcsError(err, what);
     }
   }
 
@@ -60,10 +70,12 @@ export class GcsSource implements Source {
     // VerifyingStream checks CRC32C/MD5, so the library's check is off.
     const raw = file.createReadStream({ decompress: false, validation: false });
     const out = new PassThrough();
-    const label = `GCS read ${describe(object)}`;
-    pipeline(raw, out, (err) => {
-      if (err && !out.destroyed) out.destroy(classifyGcsError(err, label));
-    });
+    const label = `GCS read ${this.#options.endpoint} ${describe(object)}`;
+    // Not pipeline(): it destroys `out` with the raw error before its callback
+    // runs, so the reader would get an unclassified error (a cut connection
+    // reading as "aborted" instead of naming the GCS read).
+    raw.on('error', (err) => out.destroy(classifyGcsError(err, label)));
+    raw.pipe(out);
     // Destroying `out` (abort, or the sink giving up) must stop the download
     // too. Not while the request is awaiting its response, though: the
     // library pipes the response into `raw` when it arrives and throws,
@@ -81,9 +93,9 @@ export class GcsSource implements Source {
     watchForStall(raw, out, {
       firstByteMs: this.#firstByteMs,
       stallMs: this.#options.stallTimeoutMs,
-      onStall: (waitedMs, gotFirstByte) => {
+      onStall: (limitMs, gotFirstByte) => {
         const what = gotFirstByte ? 'no bytes' : 'no answer';
-        out.destroy(new TimeoutError(`GCS read ${this.#options.endpoint} ${describe(object)}: ${what} for ${Math.round(waitedMs / 1000)} s`));
+        out.destroy(new TimeoutError(`GCS read ${this.#options.endpoint} ${describe(object)}: ${what} for ${limitMs / 1000} s`));
       },
     });
     if (signal.aborted) out.destroy();
@@ -91,7 +103,7 @@ export class GcsSource implements Source {
   }
 
   get #firstByteMs(): number {
-    return this.#options.stallTimeoutMs + GCS_RETRY_WAIT_MS;
+    return this.#options.stallTimeoutMs + retryWaitMs(this.#options.stallTimeoutMs);
   }
 }
 

@@ -5,8 +5,8 @@ export interface StallWatch {
   firstByteMs: number;
   /** Longest wait for each next byte, ms. */
   stallMs: number;
-  /** Called once, with how long nothing came, when either wait is exceeded. */
-  onStall(waitedMs: number, gotFirstByte: boolean): void;
+  /** Called once, with the limit exceeded (ms), when either wait is exceeded. */
+  onStall(limitMs: number, gotFirstByte: boolean): void;
 }
 
 /**
@@ -31,11 +31,15 @@ export function watchForStall(from: Readable, to: Writable, watch: StallWatch): 
       return;
     }
     stop();
-    watch.onStall(now - lastProgress, gotFirstByte);
+    watch.onStall(limit(), gotFirstByte);
   };
   const onData = (): void => {
-    gotFirstByte = true;
     lastProgress = Date.now();
+    if (gotFirstByte) return;
+    // From now on the shorter limit applies: re-arm so a stall is caught at it, not at the first-byte one.
+    gotFirstByte = true;
+    clearTimeout(timer);
+    timer = setTimeout(check, watch.stallMs);
   };
   const stop = (): void => {
     clearTimeout(timer);
