@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { setMaxListeners } from 'node:events';
 import { main } from './main/dispatch.js';
+import { EXIT } from './main/exit-status.js';
 
 /** Process entry: the only place that touches process.env, argv and signals. */
 async function runProcess(): Promise<void> {
@@ -11,7 +12,7 @@ async function runProcess(): Promise<void> {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       process.stderr.write(`gcs2s3: second ${sig}, exiting now\n`);
-      process.exit(130);
+      process.exit(EXIT.killed);
     }
     controller.abort(new Error(`received ${sig}`));
   };
@@ -28,11 +29,12 @@ async function runProcess(): Promise<void> {
       env,
       stdout: (t) => process.stdout.write(t),
       stderr: (t) => process.stderr.write(t),
+      stderrIsTTY: process.stderr.isTTY === true,
       signal: controller.signal,
     });
   } catch (err) {
     process.stderr.write(`gcs2s3: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   }
 }
 

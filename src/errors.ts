@@ -104,13 +104,21 @@ export function isAbortError(err: unknown): boolean {
 }
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
-const SECRET_FIELDS = /((?:SecretAccessKey|SessionToken|WebIdentityToken|X-Amz-Security-Token|Authorization)["'=:\s]+)[^\s"',&]+/gi;
+const CREDENTIAL_NAMES = 'SecretAccessKey|SessionToken|AccessKeyId|WebIdentityToken|X-Amz-Security-Token|Authorization';
+/** `name: value`, `"name":"value"`, `name=value` (JSON, headers, query strings). */
+const SECRET_FIELDS = new RegExp(`((?:${CREDENTIAL_NAMES})["'=:\\s]+)[^\\s"',&<]+`, 'gi');
+/**
+ * `<name>value</name>`: STS answers in XML, and an SDK that fails to parse one
+ * quotes the body (possibly cut off, hence no closing tag required).
+ */
+const SECRET_ELEMENTS = new RegExp(`(<(?:${CREDENTIAL_NAMES})(?:\\s[^>]*)?>)[^<]*`, 'gi');
 
 /**
  * Removes anything shaped like a JWT or a credential field from text that may
  * reach a log line or an HTTP response. Cheap insurance: error messages from
- * SDKs and servers are not ours to vet.
+ * SDKs and servers are not ours to vet. The access key id is not secret on its
+ * own, but it names the session: it goes too.
  */
 export function redactSecrets(text: string): string {
-  return text.replace(JWT_LIKE, '[redacted-jwt]').replace(SECRET_FIELDS, '$1[redacted]');
+  return text.replace(JWT_LIKE, '[redacted-jwt]').replace(SECRET_ELEMENTS, '$1[redacted]').replace(SECRET_FIELDS, '$1[redacted]');
 }

@@ -81,7 +81,11 @@ export type Outcome =
   | { status: 'skipped'; key: string; reason: SkipReason; generation?: string; destinationGeneration?: string }
   | { status: 'failed'; key: string; retryable: boolean; error: Error; generation?: string };
 
-/** Compares two GCS generations (decimal int64 strings): negative, zero or positive. */
+/**
+ * Compares two GCS generations (decimal int64 strings): negative, zero or
+ * positive. Throws on anything else: check values that do not come from GCS
+ * (an S3 object's provenance) with `isGeneration` first.
+ */
 export function compareGenerations(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);

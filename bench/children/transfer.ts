@@ -14,13 +14,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
+import { crc32c } from '@node-rs/crc32';
 import { pipeline } from 'node:stream/promises';
 import { parseConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { buildRuntime } from '../../src/main/runtime.js';
 import { replicateObject } from '../../src/replicate/replicate-object.js';
-import { VerifyingStream } from '../../src/replicate/verify-stream.js';
-import { buildWriteSpec } from '../../src/replicate/write-spec.js';
+import { crc32cBase64, VerifyingStream } from '../../src/replicate/verify-stream.js';
+import { buildWriteSpec, PROVENANCE } from '../../src/replicate/write-spec.js';
 import { MiB, residentMiB, stackEnv } from '../support/env.js';
 
 export interface TransferResult {
@@ -54,6 +55,7 @@ async function main(scenario: string, bucket: string, name: string, keyPrefix: s
     const baselineRssMiB = residentMiB().now;
     // memoryUsage() reads /proc: every 100 ms costs the measured process < 0.5 %.
     const timer = setInterval(sample, 100);
+    const body = generatedBody(scenario === 'upload-only' ? object.size : 0);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let bytes = object.size;
@@ -61,7 +63,9 @@ async function main(scenario: string, bucket: string, name: string, keyPrefix: s
       const verifier = new VerifyingStream({ label: name, size: object.size, crc32c: object.crc32c, md5Hash: object.md5Hash });
       await pipeline(runtime.deps.source.read(object, signal), verifier, new Writable({ write: (_c, _e, cb) => cb() }));
     } else if (scenario === 'upload-only') {
-      await runtime.deps.sink.write(`${keyPrefix}${name}`, generated(object.size), buildWriteSpec(object), { ifNoneMatch: '*' }, signal);
+      const spec = buildWriteSpec(object);
+      spec.metadata[PROVENANCE.crc32c] = body.crc32c;
+      await runtime.deps.sink.write(`${keyPrefix}${name}`, generated(object.size, body.block), spec, { ifNoneMatch: '*' }, signal);
     } else if (scenario === 'replicate') {
       const outcome = await replicateObject({ kind: 'finalize', ref: { bucket, name, generation: object.generation } }, runtime.deps, signal);
       if (outcome.status !== 'copied') throw new Error(`replicate: ${JSON.stringify(outcome)}`);
@@ -90,8 +94,20 @@ async function main(scenario: string, bucket: string, name: string, keyPrefix: s
 }
 
 /** `size` bytes of one random MiB repeated: generating them costs next to nothing. */
-function generated(size: number): Readable {
+/**
+ * `size` bytes of one random MiB repeated, with their CRC32C (base64, as GCS
+ * writes it). S3 checks the object's bytes against the checksum the sink
+ * sends, so the generated body must come with its own, computed before the
+ * timed part, as a GCS object comes with GCS's.
+ */
+function generatedBody(size: number): { block: Buffer; crc32c: string } {
   const block = randomBytes(MiB);
+  let crc = 0;
+  for (let left = size; left > 0; left -= block.length) crc = crc32c(block.subarray(0, Math.min(left, block.length)), crc);
+  return { block, crc32c: crc32cBase64(crc) };
+}
+
+function generated(size: number, block: Buffer): Readable {
   let left = size;
   return new Readable({
     read() {

@@ -25,7 +25,7 @@ export interface Finished {
 
 export interface Running {
   child: ChildProcess;
-  /** Complete stdout lines so far. */
+  /** Complete lines so far, stdout's and stderr's (where the CLI's logs go) as they come. */
   lines: string[];
   finished: Promise<Finished>;
   /** Resolves with the first line that matches, or rejects after `timeoutMs` or when the child exits. */
@@ -63,19 +63,27 @@ export function startProcess(command: string, args: string[], options: StartOpti
   const waiters = new Set<() => void>();
   let stdout = '';
   let stderr = '';
-  let partial = '';
+  const splitter = (): ((chunk: string) => void) => {
+    let partial = '';
+    return (chunk) => {
+      partial += chunk;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        lines.push(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
+      }
+      for (const w of waiters) w();
+    };
+  };
+  const stdoutLines = splitter();
+  const stderrLines = splitter();
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
-    partial += chunk;
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      lines.push(partial.slice(0, nl));
-      partial = partial.slice(nl + 1);
-    }
-    for (const w of waiters) w();
+    stdoutLines(chunk);
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
+    stderrLines(chunk);
   });
   let timedOut = false;
   const timer = setTimeout(() => {

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { BackfillTally } from './tally.js';
+import { MIB } from '../units.js';
 
 /** What a progress line shows, derived from a tally at one instant. */
 export interface ProgressFigures {
@@ -53,9 +54,9 @@ export function formatProgressLine(f: ProgressFigures): string {
   const objects = f.listing
     ? `${count(f.doneObjects)}/${count(f.totalObjects)}+ objects (listing: ${count(f.listedGcs)} seen)`
     : `${count(f.doneObjects)}/${count(f.totalObjects)} objects`;
-  const bytes = `${mib(f.doneBytes)}/${mib(f.totalBytes)}${f.listing ? '+' : ''} MiB`;
-  const rate = `${f.objectsPerSecond.toFixed(f.objectsPerSecond < 10 ? 1 : 0)} obj/s ${mib(f.bytesPerSecond)} MiB/s`;
-  const eta = f.etaSeconds === undefined ? '' : ` · ETA ${duration(f.etaSeconds)}`;
+  const bytes = `${formatMiB(f.doneBytes)}/${formatMiB(f.totalBytes)}${f.listing ? '+' : ''} MiB`;
+  const rate = `${f.objectsPerSecond.toFixed(f.objectsPerSecond < 10 ? 1 : 0)} obj/s ${formatMiB(f.bytesPerSecond)} MiB/s`;
+  const eta = f.etaSeconds === undefined ? '' : ` · ETA ${formatDuration(f.etaSeconds)}`;
   const tail = ` · ${count(f.skipped)} skipped${f.failed > 0 ? ` · ${count(f.failed)} failed` : ''}`;
   return `backfill ${objects} · ${bytes} · ${rate}${eta}${tail}`;
 }
@@ -76,6 +77,8 @@ export interface TickerOptions {
   intervalMs?: number;
   /** The line to show, and the fields of the JSON log line. */
   render: () => { line: string; fields: Record<string, unknown> };
+  /** Show nothing at all unless the work outlasts the first interval (a quick copy stays quiet). Default false. */
+  lazy?: boolean;
 }
 
 /**
@@ -85,7 +88,9 @@ export interface TickerOptions {
  */
 export function startTicker(options: TickerOptions): ProgressDisplay {
   const { tty, write, logger, render } = options;
+  let drawn = false;
   const draw = (): void => {
+    drawn = true;
     const { line, fields } = render();
     if (tty) write(`\r\x1b[2K${line}`);
     else logger.info(line, fields);
@@ -95,7 +100,7 @@ export function startTicker(options: TickerOptions): ProgressDisplay {
   return {
     stop() {
       clearInterval(timer);
-      if (tty) {
+      if (tty && (drawn || options.lazy !== true)) {
         draw();
         write('\n');
       }
@@ -133,11 +138,13 @@ function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function mib(bytes: number): string {
-  return (bytes / 1048576).toFixed(1);
+/** Bytes as MiB with one decimal, e.g. `1.5`. */
+export function formatMiB(bytes: number): string {
+  return (bytes / MIB).toFixed(1);
 }
 
-function duration(seconds: number): string {
+/** Seconds as `42s`, `3m05s` or `2h07m`. */
+export function formatDuration(seconds: number): string {
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;

@@ -1,12 +1,12 @@
-import pLimit from 'p-limit';
 import { isAbortError, toReplicationError } from '../errors.js';
 import type { ObjectEvent, Outcome } from '../model.js';
 import type { CopyHints } from '../replicate/replicate-object.js';
-import { mergeListings } from './merge.js';
+import type { MergedEntry } from './merge.js';
 import { decide, type PlanDecision } from './plan.js';
 import type { SinkLister, SourceLister } from './ports.js';
-import { inShard, WHOLE, type Shard } from './shard.js';
+import type { Shard } from './shard.js';
 import { createTally, recordOutcome, type BackfillTally } from './tally.js';
+import { walkListings } from './walk.js';
 
 /**
  * A listed resource older than this is not used as a copy hint: headers or
@@ -33,6 +33,8 @@ export interface BackfillOptions {
   concurrency: number;
   /** This task's share of the names. Default: all of them. */
   shard?: Shard;
+  /** Names the filters leave out (see walkListings). Default: none. */
+  isExcluded?: (name: string) => boolean;
   /** Decide and report, copy nothing. */
   dryRun?: boolean;
   /** Every decision in this shard, as it is made (dry-run listing, debug logs). */
@@ -56,22 +58,16 @@ export interface BackfillResult {
 }
 
 /**
- * Walks the merged GCS and S3 listings under a prefix and copies what S3
- * lacks or holds stale (see `decide`), at most `concurrency` at a time.
- *
- * Memory is flat in the object count: the listings are read page by page,
- * only as fast as copies start (at most `concurrency` running plus
- * `concurrency` queued), and only counts are kept. A listing failure stops
- * taking work; the copies already running finish (each either completes or
- * aborts its own upload), and the result carries the error.
+ * Walks the merged GCS and S3 listings under a prefix (walkListings) and
+ * copies what S3 lacks or holds stale (see `decide`), at most `concurrency`
+ * at a time. Only counts are kept, so memory is flat in the object count. A
+ * listing failure stops taking work; the copies already running finish (each
+ * either completes or aborts its own upload), and the result carries the error.
  */
 export async function runBackfill(options: BackfillOptions, signal: AbortSignal): Promise<BackfillResult> {
-  const { bucket, prefix, keyPrefix, concurrency, copy, onDecision, onOutcome } = options;
-  const shard = options.shard ?? WHOLE;
+  const { bucket, keyPrefix, copy, onDecision, onOutcome } = options;
   const tally = options.tally ?? createTally();
   const maxFailuresKept = options.maxFailuresKept ?? 10_000;
-  const limit = pLimit(concurrency);
-  const running = new Set<Promise<void>>();
 
   const copyOne = async (decision: Extract<PlanDecision, { action: 'copy' }>): Promise<void> => {
     const { object } = decision;
@@ -95,46 +91,24 @@ export async function runBackfill(options: BackfillOptions, signal: AbortSignal)
     onOutcome?.({ event, outcome, durationMs: performance.now() - started });
   };
 
-  let error: Error | undefined;
-  try {
-    const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal), options.sinkLister.list(keyPrefix + prefix, signal), keyPrefix);
-    for await (const entry of merged) {
-      // Stop taking work; leaving the loop closes both listings.
-      if (signal.aborted) break;
-      if (entry.source !== undefined) tally.listedGcs++;
-      if (entry.sink !== undefined) tally.listedS3++;
-      if (!inShard(entry.name, shard)) {
-        if (entry.source !== undefined) tally.otherShards++;
-        continue;
-      }
-      const decision = decide(entry);
-      onDecision?.(decision);
-      if (decision.action === 'extra') {
-        tally.extraInS3++;
-        continue;
-      }
-      if (decision.action === 'skip') {
-        tally.current++;
-        continue;
-      }
-      tally.planned.objects++;
-      tally.planned.bytes += decision.object.size;
-      tally.planned.byReason[decision.reason]++;
-      if (options.dryRun) continue;
-
-      const task: Promise<void> = limit(copyOne, decision).finally(() => running.delete(task));
-      running.add(task);
-      // Backpressure: read no further ahead than the workers need.
-      while (limit.pendingCount >= concurrency) await Promise.race(running);
+  const visit = (entry: MergedEntry): (() => Promise<void>) | undefined => {
+    const decision = decide(entry);
+    onDecision?.(decision);
+    if (decision.action === 'extra') {
+      tally.extraInS3++;
+      return undefined;
     }
-    tally.listingDone = !signal.aborted;
-  } catch (err) {
-    if (!signal.aborted) error = err instanceof Error ? err : new Error(String(err));
-  } finally {
-    // Every copy settles on its own (aborted by the signal if it fired): wait
-    // for all of them, so no upload is left running when the caller reports.
-    await Promise.all(running);
-  }
-  const interrupted = signal.aborted;
-  return { tally, complete: tally.listingDone && !interrupted && error === undefined, interrupted, error };
+    if (decision.action === 'skip') {
+      tally.current++;
+      return undefined;
+    }
+    tally.planned.objects++;
+    tally.planned.bytes += decision.object.size;
+    tally.planned.byReason[decision.reason]++;
+    return options.dryRun ? undefined : () => copyOne(decision);
+  };
+
+  const walk = await walkListings({ ...options, counts: tally }, visit, signal);
+  tally.listingDone = walk.listingDone;
+  return { tally, complete: walk.listingDone && !walk.interrupted && walk.error === undefined, interrupted: walk.interrupted, error: walk.error };
 }

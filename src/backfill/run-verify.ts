@@ -1,9 +1,9 @@
-import pLimit from 'p-limit';
 import { compareGenerations, isGeneration, type SinkObject } from '../model.js';
-import { mergeListings } from './merge.js';
+import type { MergedEntry } from './merge.js';
 import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister } from './ports.js';
-import { inShard, WHOLE, type Shard } from './shard.js';
+import type { Shard } from './shard.js';
 import { compareUtf8 } from './utf8-order.js';
+import { createListingCounts, walkListings, type ListingCounts } from './walk.js';
 
 /** One field on which GCS and S3 disagree for the same generation. */
 export interface FieldMismatch {
@@ -41,6 +41,8 @@ export interface VerifyOptions {
   /** HEADs at once (≥ 1). */
   concurrency: number;
   shard?: Shard;
+  /** Names the filters leave out (see walkListings): never reported missing or extra. Default: none. */
+  isExcluded?: (name: string) => boolean;
   /** Every difference, as found. */
   onDifference?: (difference: Difference) => void;
   /** Differences kept per kind (and errors kept) for the result; the rest are counted. Default 10,000. */
@@ -52,7 +54,7 @@ export interface VerifyOptions {
 /** An empty result, to pass in as `result` when something (a progress display) reads it while the audit runs. */
 export function createVerifyResult(): VerifyResult {
   return {
-    listed: { gcs: 0, s3: 0 },
+    listed: createListingCounts(),
     inSync: 0,
     counts: { missingInS3: 0, staleInS3: 0, mismatched: 0, extraInS3: 0, errors: 0 },
     missingInS3: [],
@@ -67,7 +69,7 @@ export function createVerifyResult(): VerifyResult {
 }
 
 export interface VerifyResult {
-  listed: { gcs: number; s3: number };
+  listed: ListingCounts;
   /** Objects of this shard found identical (generation, size, CRC32C). */
   inSync: number;
   counts: Record<DifferenceKind, number> & { errors: number };
@@ -86,15 +88,13 @@ export interface VerifyResult {
 }
 
 /**
- * Audits S3 against GCS under a prefix from the same merged listing as
- * backfill. Objects listed on one side only are missing or extra at once;
- * objects on both sides are HEADed (at most `concurrency` at a time, with
- * the listings read no further ahead than that) to compare the provenance
- * S3 holds (gcs-generation, gcs-crc32c) with what GCS lists.
+ * Audits S3 against GCS under a prefix from the same walk as backfill
+ * (walkListings). Objects listed on one side only are missing or extra at
+ * once; objects on both sides are HEADed (at most `concurrency` at a time) to
+ * compare the provenance S3 holds (gcs-generation, gcs-crc32c) with what GCS lists.
  */
 export async function runVerify(options: VerifyOptions, signal: AbortSignal): Promise<VerifyResult> {
-  const { bucket, prefix, keyPrefix, concurrency } = options;
-  const shard = options.shard ?? WHOLE;
+  const { bucket, keyPrefix } = options;
   const maxListed = options.maxListed ?? 10_000;
   const result = options.result ?? createVerifyResult();
   const report = (d: Difference): void => {
@@ -123,30 +123,20 @@ export async function runVerify(options: VerifyOptions, signal: AbortSignal): Pr
     else report(d);
   };
 
-  const limit = pLimit(concurrency);
-  const running = new Set<Promise<void>>();
-  try {
-    const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal), options.sinkLister.list(keyPrefix + prefix, signal), keyPrefix);
-    for await (const { name, source, sink } of merged) {
-      if (source !== undefined) result.listed.gcs++;
-      if (sink !== undefined) result.listed.s3++;
-      if (!inShard(name, shard)) continue;
-      if (sink === undefined) {
-        report({ kind: 'missingInS3', object: object(name), key: keyPrefix + name, generation: source!.generation, size: source!.size });
-      } else if (source === undefined) {
-        report({ kind: 'extraInS3', key: sink.key, size: sink.size, lastModified: sink.lastModified.toISOString() });
-      } else {
-        const task: Promise<void> = limit(check, source, sink).finally(() => running.delete(task));
-        running.add(task);
-        while (limit.pendingCount >= concurrency) await Promise.race(running);
-      }
+  const visit = ({ name, source, sink }: MergedEntry): (() => Promise<void>) | undefined => {
+    if (sink === undefined) {
+      report({ kind: 'missingInS3', object: object(name), key: keyPrefix + name, generation: source!.generation, size: source!.size });
+      return undefined;
     }
-    result.complete = !signal.aborted;
-  } catch (err) {
-    if (!signal.aborted) result.error = err instanceof Error ? err : new Error(String(err));
-  } finally {
-    await Promise.all(running);
-  }
+    if (source === undefined) {
+      report({ kind: 'extraInS3', key: sink.key, size: sink.size, lastModified: sink.lastModified.toISOString() });
+      return undefined;
+    }
+    return () => check(source, sink);
+  };
+  const walk = await walkListings({ ...options, counts: result.listed }, visit, signal);
+  result.complete = walk.listingDone;
+  if (walk.error !== undefined) result.error = walk.error;
   result.interrupted = signal.aborted;
   if (result.counts.errors > 0 || signal.aborted) result.complete = false;
   // HEADs finish in any order; reports read best in listing order.

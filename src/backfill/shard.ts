@@ -13,7 +13,7 @@ export interface Shard {
 export const WHOLE: Shard = { index: 0, count: 1 };
 
 /** Cloud Run Jobs allow at most 10,000 tasks per execution. */
-const MAX_TASKS = 10_000;
+export const MAX_TASKS = 10_000;
 
 /**
  * Reads the Cloud Run Jobs task variables. Both unset: one task does

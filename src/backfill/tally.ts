@@ -1,5 +1,6 @@
 import type { Outcome } from '../model.js';
 import type { CopyReason } from './plan.js';
+import type { ListingCounts } from './walk.js';
 
 /** One object backfill could not copy. */
 export interface FailureRecord {
@@ -16,15 +17,10 @@ export interface FailureRecord {
  * progress display (which reads). Counts only: the failure list is capped, so
  * memory does not grow with the number of objects.
  */
-export interface BackfillTally {
+export interface BackfillTally extends ListingCounts {
   startedAt: number;
-  /** Entries seen in each listing (all shards). */
-  listedGcs: number;
-  listedS3: number;
   /** Both listings read to the end. Until then the totals below still grow. */
   listingDone: boolean;
-  /** GCS objects that belong to other shards. */
-  otherShards: number;
   /** Copies decided on from the listings, in this shard. */
   planned: { objects: number; bytes: number; byReason: Record<CopyReason, number> };
   /** Skipped by the plan: S3 is current by size and time. */
@@ -51,6 +47,7 @@ export function createTally(now = Date.now()): BackfillTally {
     listedS3: 0,
     listingDone: false,
     otherShards: 0,
+    excluded: 0,
     planned: { objects: 0, bytes: 0, byReason: { missing: 0, 'stale-size': 0, 'stale-time': 0 } },
     current: 0,
     extraInS3: 0,

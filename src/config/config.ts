@@ -1,20 +1,8 @@
-import { ConfigError } from '../errors.js';
-import {
-  AWS_REGION,
-  deriveSessionName,
-  parseBoolean,
-  parseInteger,
-  parseList,
-  parseRoleArn,
-  parseS3Bucket,
-  parseSessionName,
-  parseUrl,
-  readVar,
-  requireVar,
-} from './validators.js';
+import type { Shard } from '../backfill/shard.js';
+import { MIB } from '../units.js';
+import { readVariables, type Command, type LogFormat, type LogLevel, type TraceExporter } from './variables.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Command = 'copy' | 'pull' | 'serve' | 'backfill' | 'verify' | 'demo';
+export type { Command, LogFormat, LogLevel, TraceExporter } from './variables.js';
 
 /** Everything the worker is configured with. Built once by `parseConfig`; read-only afterwards. */
 export interface Config {
@@ -42,6 +30,7 @@ export interface Config {
     /** S3_KEY_PREFIX: prepended to the GCS object name. Default empty. */
     keyPrefix: string;
   };
+  /** Applied by every command: pull and serve ignore filtered events; copy, backfill and verify skip filtered objects. */
   filters: {
     /** SOURCE_BUCKETS: only events from these buckets replicate; empty means all. */
     sourceBuckets: string[];
@@ -86,13 +75,13 @@ export interface Config {
   };
   /** Deadlines: every network call and stream is aborted when it stops making progress (README "Deadlines and liveness"). */
   network: {
-    /** CONNECT_TIMEOUT_SECONDS in ms: a connection not established within this is abandoned (1–300). Default 10 s. */
+    /** CONNECT_TIMEOUT_SECONDS in ms: a connection not established within this is abandoned. Default 10 s. */
     connectTimeoutMs: number;
-    /** STALL_TIMEOUT_SECONDS in ms: a request or stream moving no byte for this long is aborted (1–3600). Default 20 s. */
+    /** STALL_TIMEOUT_SECONDS in ms: a request or stream moving no byte for this long is aborted. Default 20 s. */
     stallTimeoutMs: number;
-    /** LIVENESS_TIMEOUT_SECONDS in ms: `/healthz` of pull and serve answers 503 once copies are in flight this long without progress (1–86400). Default 600 s. */
+    /** LIVENESS_TIMEOUT_SECONDS in ms: `/healthz` of pull and serve answers 503 once copies are in flight this long without progress. Default 600 s. */
     livenessTimeoutMs: number;
-    /** GCE_METADATA_IP or GCE_METADATA_HOST (read as google-auth-library reads them): the metadata server. Default http://169.254.169.254. */
+    /** GCE_METADATA_HOST (or GCE_METADATA_IP): the metadata server's base URL. Default http://169.254.169.254. */
     metadataServerUrl: string;
   };
   gcs: {
@@ -106,6 +95,12 @@ export interface Config {
   project?: string;
   /** LOG_LEVEL. Default `info`. */
   logLevel: LogLevel;
+  /** LOG_FORMAT. Unset: text for CLI commands when stderr is a terminal, else JSON; `pull` and `serve` JSON. */
+  logFormat?: LogFormat;
+  /** TRACE_EXPORTER: `cloud-trace` sends spans of each copy's GCS read, STS call and S3 upload to Cloud Trace. Default `none`. */
+  traceExporter: TraceExporter;
+  /** CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT: this task's share of the names (backfill, verify). Default: all of them. */
+  shard: Shard;
 }
 
 export interface ParseOptions {
@@ -115,120 +110,55 @@ export interface ParseOptions {
   instanceId: string;
 }
 
-const MIB = 1024 * 1024;
-const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
-const GOOGLE_JWKS = 'https://www.googleapis.com/oauth2/v3/certs';
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
 /**
  * Turns the environment into a Config, or throws a ConfigError naming the first
- * variable at fault. Pure: reads only `env`, touches no network.
+ * variable at fault. Pure: reads only `env`, touches no network. Each variable's
+ * parser, default and limits are in the table of ./variables.ts; this only
+ * arranges the values.
  */
 export function parseConfig(env: Record<string, string | undefined>, options: ParseOptions): Config {
-  const { command } = options;
-  const roleArn = parseRoleArn('AWS_ROLE_ARN', requireVar(env, 'AWS_ROLE_ARN', 'to obtain AWS credentials (no access keys are used)'));
-  const region = readVar(env, 'AWS_REGION') ?? readVar(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
-  if (!AWS_REGION.test(region)) throw new ConfigError('AWS_REGION', `is not a region name: "${region}"`);
-
-  const sessionNameRaw = readVar(env, 'AWS_ROLE_SESSION_NAME');
-  const sessionName = sessionNameRaw === undefined
-    ? deriveSessionName(options.instanceId)
-    : parseSessionName('AWS_ROLE_SESSION_NAME', sessionNameRaw);
-
-  const genericEndpoint = parseUrl('AWS_ENDPOINT_URL', readVar(env, 'AWS_ENDPOINT_URL'));
-  const stsEndpoint = parseUrl('AWS_ENDPOINT_URL_STS', readVar(env, 'AWS_ENDPOINT_URL_STS')) ?? genericEndpoint;
-  const s3Endpoint = parseUrl('AWS_ENDPOINT_URL_S3', readVar(env, 'AWS_ENDPOINT_URL_S3')) ?? genericEndpoint;
-
-  const bucket = parseS3Bucket('S3_BUCKET', requireVar(env, 'S3_BUCKET', 'as the destination bucket'));
-  const keyPrefix = readVar(env, 'S3_KEY_PREFIX') ?? '';
-  if (keyPrefix.startsWith('/')) throw new ConfigError('S3_KEY_PREFIX', `must not start with "/" (S3 keys would begin with an empty segment), got "${keyPrefix}"`);
-
-  const logLevel = (readVar(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
-
-  const project = readVar(env, 'GOOGLE_CLOUD_PROJECT') ?? readVar(env, 'GCLOUD_PROJECT');
-  const subscription = parseSubscription(readVar(env, 'PUBSUB_SUBSCRIPTION'), project);
-  if (command === 'pull' && subscription === undefined) {
-    throw new ConfigError('PUBSUB_SUBSCRIPTION', 'is required for pull (projects/PROJECT/subscriptions/NAME, or a short name with GOOGLE_CLOUD_PROJECT)');
-  }
-
-  const pushAuth = readVar(env, 'PUSH_AUTH')?.toLowerCase() ?? 'enabled';
-  if (pushAuth !== 'enabled' && pushAuth !== 'disabled') {
-    throw new ConfigError('PUSH_AUTH', `must be "enabled" or "disabled", got "${env.PUSH_AUTH}"`);
-  }
-  const push: Config['push'] = {
-    authDisabled: pushAuth === 'disabled',
-    audiences: parseList(readVar(env, 'PUSH_AUDIENCE')),
-    serviceAccount: readVar(env, 'PUSH_SERVICE_ACCOUNT'),
-    issuers: parseList(readVar(env, 'PUSH_OIDC_ISSUER')),
-    jwksUrl: parseUrl('PUSH_JWKS_URL', readVar(env, 'PUSH_JWKS_URL'))?.toString() ?? GOOGLE_JWKS,
-    port: parseInteger('PORT', readVar(env, 'PORT'), 8080, 1, 65535),
-    requestTimeoutSeconds: parseInteger('PUSH_REQUEST_TIMEOUT_SECONDS', readVar(env, 'PUSH_REQUEST_TIMEOUT_SECONDS'), 600, 1, 3600),
-  };
-  if (push.issuers.length === 0) push.issuers = GOOGLE_ISSUERS;
-  if (command === 'serve' && !push.authDisabled) {
-    if (push.audiences.length === 0) throw new ConfigError('PUSH_AUDIENCE', 'is required for serve (the audience of the push subscription\'s OIDC token), or set PUSH_AUTH=disabled for local use');
-    if (push.serviceAccount === undefined) throw new ConfigError('PUSH_SERVICE_ACCOUNT', 'is required for serve (the service account the push subscription signs as), or set PUSH_AUTH=disabled for local use');
-  }
-
+  const v = readVariables(env, options);
   return {
     aws: {
-      roleArn,
-      region,
-      sessionName,
-      sessionDurationSeconds: parseInteger('AWS_SESSION_DURATION_SECONDS', readVar(env, 'AWS_SESSION_DURATION_SECONDS'), 3600, 900, 43200),
-      stsEndpoint: stsEndpoint?.toString(),
-      s3Endpoint: s3Endpoint?.toString(),
-      s3ForcePathStyle: parseBoolean('S3_FORCE_PATH_STYLE', readVar(env, 'S3_FORCE_PATH_STYLE'), false),
+      roleArn: v.AWS_ROLE_ARN,
+      region: v.AWS_REGION,
+      sessionName: v.AWS_ROLE_SESSION_NAME,
+      sessionDurationSeconds: v.AWS_SESSION_DURATION_SECONDS,
+      stsEndpoint: v.AWS_ENDPOINT_URL_STS,
+      s3Endpoint: v.AWS_ENDPOINT_URL_S3,
+      s3ForcePathStyle: v.S3_FORCE_PATH_STYLE,
     },
-    idTokenAudience: readVar(env, 'ID_TOKEN_AUDIENCE') ?? roleArn,
-    s3: { bucket, keyPrefix },
-    filters: {
-      sourceBuckets: parseList(readVar(env, 'SOURCE_BUCKETS')),
-      includePrefixes: parseList(readVar(env, 'INCLUDE_PREFIXES')),
-      excludePrefixes: parseList(readVar(env, 'EXCLUDE_PREFIXES')),
-    },
-    replicateDeletes: parseBoolean('REPLICATE_DELETES', readVar(env, 'REPLICATE_DELETES'), false),
+    idTokenAudience: v.ID_TOKEN_AUDIENCE ?? v.AWS_ROLE_ARN,
+    s3: { bucket: v.S3_BUCKET, keyPrefix: v.S3_KEY_PREFIX },
+    filters: { sourceBuckets: v.SOURCE_BUCKETS, includePrefixes: v.INCLUDE_PREFIXES, excludePrefixes: v.EXCLUDE_PREFIXES },
+    replicateDeletes: v.REPLICATE_DELETES,
     transfer: {
-      maxConcurrentObjects: parseInteger('MAX_CONCURRENT_OBJECTS', readVar(env, 'MAX_CONCURRENT_OBJECTS'), 8, 1, 1000),
-      // S3 parts are 5 MiB to 5 GiB.
-      partSizeBytes: parseInteger('PART_SIZE_MIB', readVar(env, 'PART_SIZE_MIB'), 16, 5, 5120) * MIB,
-      partQueueSize: parseInteger('PART_QUEUE_SIZE', readVar(env, 'PART_QUEUE_SIZE'), 4, 1, 64),
+      maxConcurrentObjects: v.MAX_CONCURRENT_OBJECTS,
+      partSizeBytes: v.PART_SIZE_MIB * MIB,
+      partQueueSize: v.PART_QUEUE_SIZE,
     },
-    pubsub: { subscription },
-    push,
-    network: parseNetwork(env),
-    gcs: { endpoint: parseGcsEndpoint(readVar(env, 'STORAGE_EMULATOR_HOST')) },
-    project,
-    logLevel,
+    pubsub: { subscription: v.PUBSUB_SUBSCRIPTION },
+    push: {
+      authDisabled: v.PUSH_AUTH,
+      audiences: v.PUSH_AUDIENCE,
+      serviceAccount: v.PUSH_SERVICE_ACCOUNT,
+      issuers: v.PUSH_OIDC_ISSUER,
+      jwksUrl: v.PUSH_JWKS_URL,
+      port: v.PORT,
+      requestTimeoutSeconds: v.PUSH_REQUEST_TIMEOUT_SECONDS,
+    },
+    network: {
+      connectTimeoutMs: v.CONNECT_TIMEOUT_SECONDS * 1000,
+      stallTimeoutMs: v.STALL_TIMEOUT_SECONDS * 1000,
+      livenessTimeoutMs: v.LIVENESS_TIMEOUT_SECONDS * 1000,
+      metadataServerUrl: v.GCE_METADATA_HOST,
+    },
+    gcs: { endpoint: v.STORAGE_EMULATOR_HOST },
+    project: v.GOOGLE_CLOUD_PROJECT,
+    logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
+    traceExporter: v.TRACE_EXPORTER,
+    shard: { index: v.CLOUD_RUN_TASK_INDEX, count: v.CLOUD_RUN_TASK_COUNT },
   };
 }
 
-function parseNetwork(env: Record<string, string | undefined>): Config['network'] {
-  return {
-    connectTimeoutMs: parseInteger('CONNECT_TIMEOUT_SECONDS', readVar(env, 'CONNECT_TIMEOUT_SECONDS'), 10, 1, 300) * 1000,
-    stallTimeoutMs: parseInteger('STALL_TIMEOUT_SECONDS', readVar(env, 'STALL_TIMEOUT_SECONDS'), 20, 1, 3600) * 1000,
-    livenessTimeoutMs: parseInteger('LIVENESS_TIMEOUT_SECONDS', readVar(env, 'LIVENESS_TIMEOUT_SECONDS'), 600, 1, 86400) * 1000,
-    metadataServerUrl: parseGcsEndpoint(readVar(env, 'GCE_METADATA_IP') ?? readVar(env, 'GCE_METADATA_HOST'), 'GCE_METADATA_HOST') ?? 'http://169.254.169.254',
-  };
-}
-
-function parseSubscription(raw: string | undefined, project: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  if (/^projects\/[^/]+\/subscriptions\/[^/]+$/.test(raw)) return raw;
-  if (raw.includes('/')) {
-    throw new ConfigError('PUBSUB_SUBSCRIPTION', `must be projects/PROJECT/subscriptions/NAME or a short name, got "${raw}"`);
-  }
-  if (project === undefined) {
-    throw new ConfigError('PUBSUB_SUBSCRIPTION', `is a short name ("${raw}"): set GOOGLE_CLOUD_PROJECT too, or give projects/PROJECT/subscriptions/NAME`);
-  }
-  return `projects/${project}/subscriptions/${raw}`;
-}
-
-/** `http://host:port` or Go's `host:port` → an origin (STORAGE_EMULATOR_HOST, GCE_METADATA_HOST). */
-function parseGcsEndpoint(raw: string | undefined, name = 'STORAGE_EMULATOR_HOST'): string | undefined {
-  if (raw === undefined) return undefined;
-  const withScheme = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
-  const url = parseUrl(name, withScheme)!;
-  return url.origin;
-}

@@ -6,12 +6,6 @@ export function readVar(env: Record<string, string | undefined>, name: string): 
   return value === undefined || value === '' ? undefined : value;
 }
 
-export function requireVar(env: Record<string, string | undefined>, name: string, why: string): string {
-  const value = readVar(env, name);
-  if (value === undefined) throw new ConfigError(name, `is required ${why}`);
-  return value;
-}
-
 export function parseInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
@@ -75,6 +69,31 @@ export function isGcsBucketName(raw: string): boolean {
 }
 
 export const AWS_REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$|^[a-z0-9-]+$/;
+
+export function parseRegion(name: string, raw: string): string {
+  if (!AWS_REGION.test(raw)) throw new ConfigError(name, `is not a region name: "${raw}"`);
+  return raw;
+}
+
+/** A full subscription name, or a short one completed with the project. */
+export function parseSubscription(name: string, raw: string | undefined, project: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (/^projects\/[^/]+\/subscriptions\/[^/]+$/.test(raw)) return raw;
+  if (raw.includes('/')) {
+    throw new ConfigError(name, `must be projects/PROJECT/subscriptions/NAME or a short name, got "${raw}"`);
+  }
+  if (project === undefined) {
+    throw new ConfigError(name, `is a short name ("${raw}"): set GOOGLE_CLOUD_PROJECT too, or give projects/PROJECT/subscriptions/NAME`);
+  }
+  return `projects/${project}/subscriptions/${raw}`;
+}
+
+/** STORAGE_EMULATOR_HOST: a URL, or Go's `host:port`; the client wants the origin. */
+export function parseGcsEndpoint(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const withScheme = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
+  return parseUrl(name, withScheme)!.origin;
+}
 
 /** STS RoleSessionName: 2–64 characters of [\w+=,.@-]. */
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;

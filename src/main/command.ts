@@ -8,6 +8,8 @@ export interface CommandContext {
   env: Record<string, string | undefined>;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stderr is a terminal: progress is drawn there as one rewritten line. Default false. */
+  stderrIsTTY?: boolean;
   /** Fires on SIGTERM/SIGINT: stop taking work, finish or abort what is open. */
   signal: AbortSignal;
 }

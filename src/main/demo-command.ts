@@ -5,13 +5,14 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Duration, PubSub } from '@google-cloud/pubsub';
-import { parseConfig } from '../config/config.js';
+import { parseConfig, type Config } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, teeLogger, type Logger } from '../log/logger.js';
 import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
 import { instanceIdFrom, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { readEnvFile } from './env-file.js';
+import { commandLogger } from './observability.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -28,7 +29,7 @@ pull worker on it, uploads sample objects to the emulated GCS bucket, and
 shows each arriving in S3 (MinIO) with its checksum verified. Keeps running
 so you can upload more; Ctrl-C stops the worker (the stack stays up:
 scripts/local-stack.sh down stops it). The worker's JSON log goes to
-.local-stack/demo-worker.log.`,
+.local-stack/demo-worker.log; its warnings and errors also to stderr.`,
   async run(ctx) {
     parseCommandArgs(ctx.args, {}, 0);
     const say = (text: string): void => ctx.stdout(`${text}\n`);
@@ -39,8 +40,8 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     // The libraries read their emulator variables from process.env (the
     // storage one excepted, see src/cli.ts): set them for this process.
     for (const key of ['PUBSUB_EMULATOR_HOST', 'GCE_METADATA_HOST', 'METADATA_SERVER_DETECTION']) process.env[key] = stack[key];
-    const config = parseConfig({ ...stack, LOG_LEVEL: 'info' }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
-    const { events, waiters, logger } = watchedLogger();
+    const config = parseConfig({ ...stack, LOG_LEVEL: 'info', LOG_FORMAT: ctx.env.LOG_FORMAT }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
+    const { events, waiters, logger } = watchedLogger(ctx, config);
     const runtime = buildRuntime(config, logger);
     const pubsub = new PubSub({ projectId: config.project });
     // A subscription of the demo's own: only what is uploaded from now on.
@@ -106,11 +107,16 @@ async function startStack(ctx: CommandContext, say: Say): Promise<Record<string,
   return stack;
 }
 
-/** The worker's logger: JSON lines to the log file; outcome lines also kept in `events`, with `waiters` told of each. */
-function watchedLogger(): { events: Events; waiters: Set<() => void>; logger: Logger } {
+/**
+ * The worker's logger: its whole log goes to LOG_FILE as JSON, and each
+ * outcome line is kept in `events`, with `waiters` told of each (the demo
+ * reads them back); its warnings and errors also reach stderr, readable on a
+ * terminal.
+ */
+function watchedLogger(ctx: CommandContext, config: Config): { events: Events; waiters: Set<() => void>; logger: Logger } {
   const events: Events = [];
   const waiters = new Set<() => void>();
-  const logger = createLogger({
+  const file = createLogger({
     level: 'info',
     write: (line) => {
       appendFileSync(LOG_FILE, line);
@@ -121,6 +127,7 @@ function watchedLogger(): { events: Events; waiters: Set<() => void>; logger: Lo
       }
     },
   });
+  const logger = teeLogger(file, commandLogger(ctx, { ...config, logLevel: 'warn' }, { command: 'demo' }));
   return { events, waiters, logger };
 }
 

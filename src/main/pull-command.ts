@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { Duration, PubSub } from '@google-cloud/pubsub';
 import { parseConfig } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
-import { createLogger } from '../log/logger.js';
 import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { runPullWorker, type MessageSource } from '../pull/pull-worker.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import { startObservability } from './observability.js';
 import { buildRuntime } from './runtime.js';
 
 export const pullCommand: Command = {
@@ -25,7 +25,7 @@ or 503 once copies have been in flight for $LIVENESS_TIMEOUT_SECONDS
   async run(ctx) {
     parseCommandArgs(ctx.args, {}, 0);
     const config = parseConfig(ctx.env, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
-    const logger = createLogger({ level: config.logLevel, write: ctx.stdout });
+    const logger = await startObservability(ctx, config, { command: 'pull' });
     const runtime = buildRuntime(config, logger);
     const pubsub = new PubSub({ projectId: config.project });
     const subscription = pubsub.subscription(config.pubsub.subscription!, {

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { createDestination, type Destination, type DestinationOverrides } from '../sink/destination.js';
 import { gcsRetryOptions, GcsSource } from '../source/gcs-source.js';
+import { TracedSource } from '../source/traced-source.js';
 
 /** The clients and adapters one process uses, built from a Config. */
 export interface Runtime {
@@ -28,7 +29,9 @@ export type RuntimeOverrides = DestinationOverrides;
  * themselves).
  */
 export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Runtime {
-  const destination = createDestination('s3', { config, logger }, overrides);
+  // Spans only when tracing is on: off, the adapters are not even wrapped.
+  const traced = config.traceExporter !== 'none';
+  const destination = createDestination('s3', { config, logger, traced }, overrides);
   const storage = new Storage({ projectId: config.project, retryOptions: gcsRetryOptions(config.network.stallTimeoutMs), ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
   const source = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com' });
   return {
@@ -36,7 +39,7 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
     logger,
     storage,
     destination,
-    deps: { source, sink: destination.sink, keyPrefix: config.s3.keyPrefix },
+    deps: { source: traced ? new TracedSource(source) : source, sink: destination.sink, keyPrefix: config.s3.keyPrefix, replicateDeletes: config.replicateDeletes },
     close() {
       destination.close();
     },

@@ -1,11 +1,11 @@
 import type { Config } from '../config/config.js';
 import { parseConfig } from '../config/config.js';
 import { eventPolicyFromConfig } from '../events/types.js';
-import { createLogger } from '../log/logger.js';
 import { createOidcAuthenticator, noAuthentication, type PushAuthenticator } from '../server/authenticate.js';
 import { EventPipeline } from '../pipeline/event-pipeline.js';
 import { startServer, type ServerOptions } from '../server/server.js';
 import { instanceIdFrom, parseCommandArgs, type Command } from './command.js';
+import { startObservability } from './observability.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
 export const serveCommand: Command = {
@@ -36,7 +36,7 @@ seconds, aborts the rest (503), and exits 0.`,
     parseCommandArgs(ctx.args, {}, 0);
     const config = parseConfig(ctx.env, { command: 'serve', instanceId: instanceIdFrom(ctx.env) });
     const { requestTimeoutSeconds } = config.push;
-    const logger = createLogger({ level: config.logLevel, write: ctx.stdout });
+    const logger = await startObservability(ctx, config, { command: 'serve' });
     const runtime = buildRuntime(config, logger);
     try {
       if (config.push.authDisabled) {

@@ -18,6 +18,7 @@ import type { Decoded } from '../events/types.js';
 import type { Logger, LogFields } from '../log/logger.js';
 import type { Outcome } from '../model.js';
 import { replicateObject, type CopyHints, type ReplicateDeps } from '../replicate/replicate-object.js';
+import { inReplicationSpan } from '../trace/spans.js';
 import { lagFields, logOutcome, objectUrl, type Via } from './log-outcome.js';
 import { ProgressClock } from './progress-clock.js';
 
@@ -61,6 +62,8 @@ export interface Delivery {
   deadline?: { ms: number; name: string };
   /** Fields for every line about this delivery (messageId, deliveryAttempt…). */
   fields?: LogFields;
+  /** Called once the work is done, before its line is logged (a progress display ends its line). */
+  settled?: () => void;
   /** Fields known only once the work is done (the HTTP status), added to the outcome line. */
   finalFields?: (handled: Handled) => LogFields;
   /** What a listing already told about the object (backfill). */
@@ -170,9 +173,13 @@ export class EventPipeline {
     const started = performance.now();
     this.#progress.started();
     try {
-      const outcome = await replicateObject(decoded.event, this.#deps, signal, delivery.hints);
+      const { ref } = decoded.event;
+      const outcome = await inReplicationSpan({ 'gcs.bucket': ref.bucket, 'gcs.object': ref.name, 'gcs2s3.via': delivery.via }, () =>
+        replicateObject(decoded.event, this.#deps, signal, delivery.hints),
+      );
       const handled: Handled = { disposition: dispositionOf(outcome), outcome, ...(signal.aborted ? { abortedBy: reasonOf(signal) } : {}) };
       const now = (this.#options.now ?? Date.now)();
+      delivery.settled?.();
       logOutcome(logger, {
         event: decoded.event,
         outcome,

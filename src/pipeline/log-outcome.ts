@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import { MIB } from '../units.js';
 import type { ObjectEvent, ObjectRef, Outcome } from '../model.js';
 
 /** The ways in, as written in the `via` field of every outcome line. */
@@ -34,7 +35,7 @@ export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
   switch (outcome.status) {
     case 'copied':
       fields.bytes = outcome.bytes;
-      fields.throughputMiBps = durationMs > 0 ? Number((outcome.bytes / 1048576 / (durationMs / 1000)).toFixed(2)) : undefined;
+      fields.throughputMiBps = durationMs > 0 ? Number((outcome.bytes / MIB / (durationMs / 1000)).toFixed(2)) : undefined;
       logger.info(`copied ${fields.object} (${outcome.bytes} bytes)`, fields);
       return;
     case 'updated':

@@ -1,6 +1,6 @@
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { AbortedError, PreconditionFailedError, toReplicationError } from '../errors.js';
-import { compareGenerations, type ObjectEvent, type ObjectRef, type Outcome, type SinkObject, type SourceObject } from '../model.js';
+import { compareGenerations, isGeneration, type ObjectEvent, type ObjectRef, type Outcome, type SinkObject, type SourceObject } from '../model.js';
 import type { Sink, Source, WriteCondition } from './ports.js';
 import { VerifyingStream } from './verify-stream.js';
 import { buildWriteSpec } from './write-spec.js';
@@ -10,6 +10,12 @@ export interface ReplicateDeps {
   sink: Sink;
   /** Prepended to the object name to form the destination key (S3_KEY_PREFIX). */
   keyPrefix: string;
+  /**
+   * REPLICATE_DELETES: a GCS delete removes the destination object. Copies
+   * then also make sure they never leave behind an object GCS deleted while
+   * they ran (see `settleCopy`). Default false.
+   */
+  replicateDeletes?: boolean;
 }
 
 /**
@@ -40,6 +46,8 @@ const MAX_RACE_ROUNDS = 5;
  * Guarantees: the destination object at the key is only ever replaced by a newer GCS
  * generation (conditional writes on the ETag just read), its bytes match GCS's
  * CRC32C/MD5 before the upload completes, and nothing half-written remains.
+ * Only a live generation is copied, and with deletes replicated a copy that
+ * races a delete never leaves the deleted object behind (`settleCopy`).
  */
 export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, signal: AbortSignal, hints?: CopyHints): Promise<Outcome> {
   const key = deps.keyPrefix + event.ref.name;
@@ -74,34 +82,93 @@ async function copyObject(ref: ObjectRef, key: string, deps: ReplicateDeps, sign
 }
 
 async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signal: AbortSignal, known: SourceObject | undefined, absent: boolean): Promise<Outcome> {
-  let existing: SinkObject | undefined;
-  // With a known generation, the destination alone can say "already there": no GCS read at all.
-  if (ref.generation !== undefined && !absent) {
-    existing = await deps.sink.head(key, signal);
+  // The destination first: it alone can say "already there" (no GCS read at
+  // all), and it refuses a key it can never store before any other request.
+  let existing = absent ? undefined : await deps.sink.head(key, signal);
+  if (ref.generation !== undefined) {
     const skip = skipIfCurrent(key, ref.generation, existing);
+    if (skip?.status === 'skipped' && skip.reason === 'already-current') return await confirmNotDeleted(ref, key, skip, deps, signal);
     if (skip) return skip;
   }
 
-  const object = known ?? (await deps.source.stat(ref, signal));
-  if (object === undefined) return await whyMissing(ref, key, deps, signal);
+  // A listing hint is a recent look at the live generations; `settleCopy` covers what changed since.
+  const resolved = known === undefined ? await resolveLive(ref, key, deps, signal) : { object: known };
+  if ('outcome' in resolved) return resolved.outcome;
+  const { object } = resolved;
   const spec = buildWriteSpec(object);
 
   for (let round = 1; ; round++) {
+    if (round > 1) existing = await deps.sink.head(key, signal);
     if (round > 1 || ref.generation === undefined) {
-      existing = await deps.sink.head(key, signal);
       const skip = skipIfCurrent(key, object.generation, existing);
       if (skip) return skip;
     }
     const condition: WriteCondition = existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' };
+    let bytes: number;
     try {
-      const bytes = await streamOnce(object, key, spec, condition, deps, signal);
-      return { status: 'copied', key, generation: object.generation, bytes };
+      bytes = await streamOnce(object, key, spec, condition, deps, signal);
     } catch (err) {
       // Someone wrote the key between our HEAD and our write: look again.
       if (err instanceof PreconditionFailedError && round < MAX_RACE_ROUNDS) continue;
       throw err;
     }
+    return await settleCopy({ status: 'copied', key, generation: object.generation, bytes }, object, deps, signal);
   }
+}
+
+/**
+ * The generation to copy, if it is live. A pinned generation that is not
+ * live is never copied, even where GCS still serves it (a versioned bucket
+ * keeps deleted and replaced generations as noncurrent): replaced, its
+ * successor's own event copies the successor; deleted, copying it would bring
+ * a deleted object back. The live stat replaces a stat of the generation, so
+ * the check costs no request.
+ */
+async function resolveLive(ref: ObjectRef, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<{ object: SourceObject } | { outcome: Outcome }> {
+  const live = await deps.source.stat({ bucket: ref.bucket, name: ref.name }, signal);
+  if (live !== undefined && (ref.generation === undefined || live.generation === ref.generation)) return { object: live };
+  const reason = live === undefined ? 'source-missing' : 'superseded';
+  return { outcome: { status: 'skipped', key, reason, generation: ref.generation } };
+}
+
+/**
+ * After a copy, with deletes replicated: was the object deleted from GCS while
+ * the copy ran? Its delete may have been handled already, finding nothing
+ * (or an older generation) at the destination, so nobody else would remove
+ * what this copy just wrote. Every interleaving of the copy's write (W) with
+ * the delete's HEAD (H) ends with nothing at the key:
+ * - H after W: the delete sees this generation and removes it (generation-guarded);
+ * - H before W: the delete happened in GCS before H, so before this stat,
+ *   which finds no live object; the copy then removes what it wrote exactly as
+ *   the delete would have (its generation or older, by ETag).
+ * A newer live generation means a replacement, not a delete: its own event
+ * replaces this copy. Without REPLICATE_DELETES, deleted objects stay in S3
+ * anyway, so there is nothing to check.
+ */
+async function settleCopy(copied: Outcome & { status: 'copied' }, object: SourceObject, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+  if (deps.replicateDeletes !== true) return copied;
+  const live = await deps.source.stat({ bucket: object.bucket, name: object.name }, signal);
+  if (live !== undefined) return copied;
+  return await removeDeleted({ bucket: object.bucket, name: object.name, generation: object.generation }, copied.key, deps, signal);
+}
+
+/**
+ * The destination already holds this generation. With deletes replicated, a
+ * copy stopped between its write and `settleCopy` (a crash, a failed stat)
+ * may have left a generation GCS deleted meanwhile: the redelivered event
+ * finishes that check here. One stat, only for repeated events.
+ */
+async function confirmNotDeleted(ref: ObjectRef & { generation?: string }, key: string, skip: Outcome, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+  if (deps.replicateDeletes !== true || ref.generation === undefined) return skip;
+  const live = await deps.source.stat({ bucket: ref.bucket, name: ref.name }, signal);
+  if (live !== undefined) return skip;
+  return await removeDeleted({ bucket: ref.bucket, name: ref.name, generation: ref.generation }, key, deps, signal);
+}
+
+/** GCS has no live object: remove what the delete path would remove; the copy ends as "source missing". */
+async function removeDeleted(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+  await deleteObject(ref, key, deps, signal);
+  return { status: 'skipped', key, reason: 'source-missing', generation: ref.generation };
 }
 
 async function streamOnce(
@@ -112,36 +179,58 @@ async function streamOnce(
   deps: ReplicateDeps,
   signal: AbortSignal,
 ): Promise<number> {
-  const verifier = new VerifyingStream({
-    label: `gs://${object.bucket}/${object.name}#${object.generation}`,
-    size: object.size,
-    crc32c: object.crc32c,
-    md5Hash: object.md5Hash,
-  });
-  const raw = deps.source.read(object, signal);
-  const body = pipeline(raw, verifier, () => {
-    // Errors reach the consumer through `verifier`; nothing else to do here.
-  });
+  let raw: Readable | undefined;
+  // The GCS read starts when the destination first reads the body: one that
+  // refuses the write up front (a key it cannot store) costs no GCS request.
+  const body: VerifyingStream = new VerifyingStream(
+    {
+      label: `gs://${object.bucket}/${object.name}#${object.generation}`,
+      size: object.size,
+      crc32c: object.crc32c,
+      md5Hash: object.md5Hash,
+    },
+    () => {
+      raw = deps.source.read(object, signal);
+      pipeline(raw, body, () => {
+        // Errors reach the consumer through `body`; nothing else to do here.
+      });
+    },
+  );
   const onAbort = (): void => {
     body.destroy(new AbortedError(`copy of gs://${object.bucket}/${object.name} aborted`));
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     await deps.sink.write(key, body, spec, condition, signal);
-    return verifier.bytes;
+    return body.bytes;
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Releases the GCS read if the sink stopped early.
-    if (!raw.destroyed) raw.destroy();
+    if (raw !== undefined && !raw.destroyed) raw.destroy();
   }
 }
 
 function skipIfCurrent(key: string, generation: string, existing: SinkObject | undefined): Outcome | undefined {
-  if (existing?.generation === undefined) return undefined;
-  const order = compareGenerations(existing.generation, generation);
-  if (order === 0) return { status: 'skipped', key, reason: 'already-current', generation, destinationGeneration: existing.generation };
-  if (order > 0) return { status: 'skipped', key, reason: 'newer-at-destination', generation, destinationGeneration: existing.generation };
+  const held = provenGeneration(existing);
+  if (held === undefined) return undefined;
+  const order = compareGenerations(held, generation);
+  if (order === 0) return { status: 'skipped', key, reason: 'already-current', generation, destinationGeneration: held };
+  if (order > 0) return { status: 'skipped', key, reason: 'newer-at-destination', generation, destinationGeneration: held };
   return undefined;
+}
+
+/**
+ * The GCS generation a destination object is a copy of, from its provenance;
+ * undefined when it has none gcs2s3 could have written (no
+ * `gcs-generation`, or a value that is not a decimal int64). Such an object
+ * was written by something else: the worker owns its keys, so it counts as
+ * older than every generation (a copy replaces it, a replicated delete
+ * removes it, a metadata update leaves it to the next copy), and a value
+ * that cannot be compared never fails an event for ever.
+ */
+function provenGeneration(existing: SinkObject | undefined): string | undefined {
+  const generation = existing?.generation;
+  return generation !== undefined && isGeneration(generation) ? generation : undefined;
 }
 
 /** The pinned generation is gone from GCS: replaced (superseded) or deleted. */
@@ -158,29 +247,60 @@ async function updateMetadata(ref: ObjectRef & { generation: string }, key: stri
     const existing = await deps.sink.head(key, signal);
     if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
     // Only the generation the destination holds gets its metadata refreshed; another generation's own FINALIZE carries its metadata.
-    if (existing.generation === undefined || compareGenerations(existing.generation, ref.generation) !== 0) {
-      const newer = existing.generation !== undefined && compareGenerations(existing.generation, ref.generation) > 0;
-      return { status: 'skipped', key, reason: newer ? 'newer-at-destination' : 'absent-at-destination', generation: ref.generation, destinationGeneration: existing.generation };
+    const held = provenGeneration(existing);
+    if (held === undefined || compareGenerations(held, ref.generation) !== 0) {
+      const newer = held !== undefined && compareGenerations(held, ref.generation) > 0;
+      return { status: 'skipped', key, reason: newer ? 'newer-at-destination' : 'absent-at-destination', generation: ref.generation, destinationGeneration: held };
     }
-    // Read the metadata GCS has now for that generation, so late or repeated events converge.
-    const object = await deps.source.stat(ref, signal);
-    if (object === undefined) return await whyMissing(ref, key, deps, signal);
+    // The metadata GCS has now for that generation, so late or repeated events
+    // converge; and only while it is live (a replaced or deleted generation's
+    // copy is replaced or removed by that event).
+    const resolved = await resolveLive(ref, key, deps, signal);
+    if ('outcome' in resolved) return resolved.outcome;
     try {
-      await deps.sink.updateMetadata(key, buildWriteSpec(object), { ifMatch: existing.etag }, signal);
-      return { status: 'updated', key, generation: ref.generation };
+      await deps.sink.updateMetadata(key, buildWriteSpec(resolved.object), { ifMatch: existing.etag }, signal);
     } catch (err) {
       if (err instanceof PreconditionFailedError && round < MAX_RACE_ROUNDS) continue;
       throw err;
     }
+    return await settleUpdate(ref, key, deps, signal);
   }
 }
 
+/**
+ * After an in-place metadata update. Its condition is an ETag, and an ETag
+ * cannot tell two generations with the same bytes apart (S3's ETag of a
+ * single-part object is the MD5 of its bytes; an in-place copy keeps it).
+ * A newer generation with the same bytes, copied between our HEAD and our
+ * CopyObject, then had its metadata and provenance replaced by this older
+ * generation's. Only GCS can say: if a newer generation is live now, it may
+ * have been there, so it is copied now (its own event may have come and gone;
+ * when it has not, that event finds it current). A generation deleted since
+ * is handled as after a copy.
+ */
+async function settleUpdate(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
+  const updated: Outcome = { status: 'updated', key, generation: ref.generation };
+  const live = await deps.source.stat({ bucket: ref.bucket, name: ref.name }, signal);
+  if (live === undefined) return deps.replicateDeletes === true ? await removeDeleted(ref, key, deps, signal) : updated;
+  if (live.generation === ref.generation) return updated;
+  const repaired = await copyKnown({ bucket: ref.bucket, name: ref.name, generation: live.generation }, key, deps, signal, undefined, false);
+  return repaired.status === 'copied' ? repaired : updated;
+}
+
+/**
+ * Removes the destination object if it holds this generation, an older one,
+ * or no generation of ours. Finding nothing is final: a copy of this
+ * generation still running when the delete happened in GCS removes what it
+ * writes itself (`settleCopy`), and one that runs later copies nothing
+ * (`resolveLive`), so either order of copy and delete ends with nothing.
+ */
 async function deleteObject(ref: ObjectRef & { generation: string }, key: string, deps: ReplicateDeps, signal: AbortSignal): Promise<Outcome> {
   for (let round = 1; ; round++) {
     const existing = await deps.sink.head(key, signal);
     if (existing === undefined) return { status: 'skipped', key, reason: 'absent-at-destination', generation: ref.generation };
-    if (existing.generation !== undefined && compareGenerations(existing.generation, ref.generation) > 0) {
-      return { status: 'skipped', key, reason: 'newer-at-destination', generation: ref.generation, destinationGeneration: existing.generation };
+    const held = provenGeneration(existing);
+    if (held !== undefined && compareGenerations(held, ref.generation) > 0) {
+      return { status: 'skipped', key, reason: 'newer-at-destination', generation: ref.generation, destinationGeneration: held };
     }
     try {
       await deps.sink.remove(key, { ifMatch: existing.etag }, signal);

@@ -24,11 +24,25 @@ export class VerifyingStream extends Transform {
   #md5: Hash | undefined;
   #bytes = 0;
   readonly #expected: Expected;
+  #open: (() => void) | undefined;
 
-  constructor(expected: Expected) {
+  /**
+   * `open`, when given, is called when the consumer first asks for bytes: it
+   * starts the source (piping into this stream). A consumer that gives up
+   * before reading (a destination refusing the write) then costs no read.
+   */
+  constructor(expected: Expected, open?: () => void) {
     super();
     this.#expected = expected;
     this.#md5 = expected.md5Hash === undefined ? undefined : createHash('md5');
+    this.#open = open;
+  }
+
+  override _read(size: number): void {
+    const open = this.#open;
+    this.#open = undefined;
+    open?.();
+    super._read(size);
   }
 
   get bytes(): number {

@@ -10,9 +10,11 @@ import type { AddressInfo } from 'node:net';
 import type { EventPolicy } from '../events/types.js';
 import type { Logger } from '../log/logger.js';
 import type { EventPipeline } from '../pipeline/event-pipeline.js';
+import { MIB } from '../units.js';
 import type { PushAuthenticator } from './authenticate.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { decodeCloudEventRequest, decodePushRequest, type RequestVerdict } from './decode-request.js';
+import { inRequestContext } from './request-context.js';
 import { BodyTooLargeError, declaredLength, readBody } from './read-body.js';
 import { requestSignal, type RequestSignal } from './request-signal.js';
 import { send, statusFor } from './respond.js';
@@ -55,7 +57,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = MIB;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 
 type Route = 'push' | 'cloudevent';
@@ -68,13 +70,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ctx: HandlerContext = { ...options, gate, isClosing: () => pipeline.draining };
 
   const server = createServer((req, res) => {
-    // Tracked whole (body read included), so a drain waits for the answer too.
+    // Tracked whole (body read included), so a drain waits for the answer too;
+    // run in the request's context, so every line logged for it carries its trace.
     void pipeline.track(
-      handleRequest(req, res, ctx).catch((err: unknown) => {
-        // A bug must cost one request, never the process.
-        logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
-        send(res, 503, { close: true });
-      }),
+      inRequestContext(req, res, logger, () =>
+        handleRequest(req, res, ctx).catch((err: unknown) => {
+          // A bug must cost one request, never the process.
+          logger.error(`request handler failed: ${err instanceof Error ? err.message : String(err)}`, { error: err, path: pathOf(req) });
+          send(res, 503, { close: true });
+        }),
+      ),
     );
   });
   // Receiving a request (headers and body) is fast for Pub/Sub; a client that

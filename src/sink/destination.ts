@@ -28,6 +28,8 @@ export interface Destination {
 export interface DestinationOptions {
   config: Config;
   logger: Logger;
+  /** Wrap the sink and the credential exchange in OpenTelemetry spans (TRACE_EXPORTER set). */
+  traced?: boolean;
 }
 
 export type DestinationOverrides = S3DestinationOverrides;

@@ -1,3 +1,55 @@
+import { choosePartSize, MIB } from './part-size.js';
+
+/**
+ * Objects up to this size are read into a buffer of their own size, not a
+ * pooled one: a pooled buffer is a whole part (16 MiB by default), far more
+ * than a small object needs, and small objects are most of a bucket.
+ */
+const SMALL_OBJECT_BYTES = MIB;
+
+/** A part buffer lent by the pool. */
+export interface PartBuffer {
+  /** At least the `partBytes` of the supply it came from. */
+  readonly bytes: Buffer;
+  /** Gives the buffer back, once the part's upload has settled; later calls do nothing. */
+  release(): void;
+}
+
+/**
+ * The parts one object is cut into: their size, and the buffers they are read
+ * into. A part size only ever comes with the pool its buffers are drawn from,
+ * so the two cannot disagree.
+ */
+export interface PartSupply {
+  /**
+   * Bytes in every part but the last (which may be shorter): the pool's buffer
+   * size, grown for objects over 10,000 such parts; the object's own size when
+   * it fits in one part.
+   */
+  readonly partBytes: number;
+  /** A buffer for one part; waits while the pool is exhausted; rejects with the reason if `signal` aborts first. */
+  acquire(signal: AbortSignal): Promise<PartBuffer>;
+}
+
+export interface PartBufferPoolOptions {
+  /** Bytes per pooled buffer: the configured part size (PART_SIZE_MIB × 1 MiB; default 16 MiB). */
+  bufferBytes: number;
+  /** Buffers the process may hold at once: MAX_CONCURRENT_OBJECTS × PART_QUEUE_SIZE (default 8 × 4 = 32). */
+  buffers: number;
+}
+
+/** Buffers lent now (in slots of `bufferBytes`), the most ever lent, and the pooled buffers that exist. */
+export interface PartBufferStats {
+  inUse: number;
+  peakInUse: number;
+  allocated: number;
+}
+
+interface Waiter {
+  slots: number;
+  grant(): void;
+}
+
 /**
  * The buffers multipart parts are assembled in, shared by every upload of a
  * process and reused from part to part.
@@ -7,70 +59,127 @@
  * faults on that fresh memory plus the garbage collection it drives cost more
  * CPU than the copy itself (measured: a third of an upload's CPU). Reused
  * buffers are already mapped. And the pool makes the memory bound a fact rather
- * than an estimate: the process never holds more than `max` buffers, so at most
- * MAX_CONCURRENT_OBJECTS × PART_QUEUE_SIZE × PART_SIZE of part data.
+ * than an estimate: the process never holds more than `buffers` slots of
+ * `bufferBytes`, so at most MAX_CONCURRENT_OBJECTS × PART_QUEUE_SIZE × PART_SIZE
+ * of part data. A part grown past `bufferBytes` (objects over 10,000 parts)
+ * takes as many slots as it covers, and cached buffers are dropped to make room
+ * for it; only a part larger than the whole pool (which S3's 10,000-part limit
+ * can force) goes over the bound, and it then has the pool to itself.
  */
 export class PartBufferPool {
+  readonly bufferBytes: number;
+  /** Slots of `bufferBytes` that may be lent at once. */
+  readonly max: number;
   readonly #free: Buffer[] = [];
-  readonly #waiters: Array<(buffer: Buffer) => void> = [];
+  readonly #waiters: Waiter[] = [];
   #allocated = 0;
   #inUse = 0;
   #peakInUse = 0;
 
-  /**
-   * @param bufferBytes size of each buffer (the configured part size)
-   * @param max buffers that may exist at once
-   */
-  constructor(
-    readonly bufferBytes: number,
-    readonly max: number,
-  ) {
+  constructor(options: PartBufferPoolOptions) {
+    const { bufferBytes, buffers } = options;
     if (!Number.isInteger(bufferBytes) || bufferBytes <= 0) throw new RangeError(`bufferBytes must be a positive integer, got ${bufferBytes}`);
-    if (!Number.isInteger(max) || max <= 0) throw new RangeError(`max must be a positive integer, got ${max}`);
+    if (!Number.isInteger(buffers) || buffers <= 0) throw new RangeError(`buffers must be a positive integer, got ${buffers}`);
+    this.bufferBytes = bufferBytes;
+    this.max = buffers;
   }
 
-  /** A buffer of `bufferBytes`; waits while `max` are in use. Rejects if `signal` aborts first. */
-  acquire(signal?: AbortSignal): Promise<Buffer> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const free = this.#free.pop();
-    if (free !== undefined) return Promise.resolve(this.#lend(free));
-    if (this.#allocated < this.max) {
-      this.#allocated++;
-      // Unpooled: each buffer is its own allocation, returned whole to the pool.
-      return Promise.resolve(this.#lend(Buffer.allocUnsafeSlow(this.bufferBytes)));
+  /** The part size for an object of `objectSize` bytes, with the buffers its parts are read into. */
+  partsFor(objectSize: number): PartSupply {
+    if (objectSize <= SMALL_OBJECT_BYTES) {
+      return { partBytes: objectSize, acquire: async (signal) => (signal.throwIfAborted(), unpooled(Buffer.allocUnsafe(objectSize))) };
     }
-    return new Promise<Buffer>((resolve, reject) => {
-      const waiter = (buffer: Buffer): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(this.#lend(buffer));
+    const partBytes = Math.min(choosePartSize(objectSize, this.bufferBytes), objectSize);
+    if (partBytes <= this.bufferBytes) return { partBytes, acquire: (signal) => this.#lend(1, signal, () => this.#pooled()) };
+    const slots = Math.min(Math.ceil(partBytes / this.bufferBytes), this.max);
+    return { partBytes, acquire: (signal) => this.#lend(slots, signal, () => this.#grown(slots, partBytes)) };
+  }
+
+  get stats(): PartBufferStats {
+    return { inUse: this.#inUse, peakInUse: this.#peakInUse, allocated: this.#allocated };
+  }
+
+  /** Waits for `slots` free slots (first come, first served), takes them, and makes the buffer. */
+  #lend(slots: number, signal: AbortSignal, make: () => PartBuffer): Promise<PartBuffer> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.#waiters.length === 0 && this.#inUse + slots <= this.max) {
+      this.#take(slots);
+      return Promise.resolve(make());
+    }
+    return new Promise<PartBuffer>((resolve, reject) => {
+      const waiter: Waiter = {
+        slots,
+        grant: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(make());
+        },
       };
       const onAbort = (): void => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(signal!.reason);
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(signal.reason);
+        // A smaller request behind this one may fit now.
+        this.#grantWaiting();
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
   }
 
-  /** Gives `buffer` back: to the longest waiter, else to the free list. */
-  release(buffer: Buffer): void {
-    if (buffer.length !== this.bufferBytes) throw new RangeError('release: not a buffer of this pool');
-    this.#inUse--;
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter(buffer);
-    else this.#free.push(buffer);
+  /** One slot's buffer: a cached one, else a new one (the slot is already taken, so the total stays within `max`). */
+  #pooled(): PartBuffer {
+    let buffer = this.#free.pop();
+    if (buffer === undefined) {
+      this.#allocated++;
+      // Unpooled: each buffer is its own allocation, returned whole to the pool.
+      buffer = Buffer.allocUnsafeSlow(this.bufferBytes);
+    }
+    const bytes = buffer;
+    return once(bytes, () => {
+      this.#free.push(bytes);
+      this.#give(1);
+    });
   }
 
-  /** Buffers lent and not yet released; the most ever; and how many exist. */
-  get stats(): { inUse: number; peakInUse: number; allocated: number } {
-    return { inUse: this.#inUse, peakInUse: this.#peakInUse, allocated: this.#allocated };
+  /** A part larger than a pooled buffer: its own allocation, over `slots` slots whose cached buffers are dropped. */
+  #grown(slots: number, partBytes: number): PartBuffer {
+    while (this.#free.length > 0 && this.#inUse + this.#free.length > this.max) {
+      this.#free.pop();
+      this.#allocated--;
+    }
+    return once(Buffer.allocUnsafeSlow(partBytes), () => this.#give(slots));
   }
 
-  #lend(buffer: Buffer): Buffer {
-    this.#inUse++;
+  #take(slots: number): void {
+    this.#inUse += slots;
     if (this.#inUse > this.#peakInUse) this.#peakInUse = this.#inUse;
-    return buffer;
   }
+
+  #give(slots: number): void {
+    this.#inUse -= slots;
+    this.#grantWaiting();
+  }
+
+  #grantWaiting(): void {
+    for (let next = this.#waiters[0]; next !== undefined && this.#inUse + next.slots <= this.max; next = this.#waiters[0]) {
+      this.#waiters.shift();
+      this.#take(next.slots);
+      next.grant();
+    }
+  }
+}
+
+function unpooled(bytes: Buffer): PartBuffer {
+  return { bytes, release: () => undefined };
+}
+
+function once(bytes: Buffer, give: () => void): PartBuffer {
+  let released = false;
+  return {
+    bytes,
+    release: () => {
+      if (released) return;
+      released = true;
+      give();
+    },
+  };
 }

@@ -1,9 +1,12 @@
-/** S3 multipart limits (S3 user guide, "Amazon S3 multipart upload limits"). */
-export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
-export const S3_MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
+import { MIB } from '../units.js';
+
+export { MIB };
+
+/** S3's multipart limits: parts of 5 MiB to 5 GiB, at most 10,000 of them, objects up to 5 TiB. */
+export const S3_MIN_PART_BYTES = 5 * MIB;
+export const S3_MAX_PART_BYTES = 5 * 1024 * MIB;
 export const S3_MAX_PARTS = 10_000;
-export const S3_MAX_OBJECT_BYTES = 5 * 1024 ** 4;
-const MIB = 1024 * 1024;
+export const S3_MAX_OBJECT_BYTES = 5 * 1024 * 1024 * MIB;
 
 /**
  * The part size for an object of `size` bytes: the configured size, grown to a

@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { googleIdTokenFetcher, type FetchIdToken } from '../credentials/google-id-token.js';
+import { tracedAssumeRole } from '../credentials/traced-assume-role.js';
 import { webIdentityCredentials, type AssumeRoleWithWebIdentity } from '../credentials/web-identity-provider.js';
 import { addCredentialRetry } from './credential-retry.js';
 import { NativeCrc32c } from './crc32c-checksum.js';
@@ -8,6 +9,7 @@ import type { Destination, DestinationOptions } from './destination.js';
 import { deadlineHandler, nameNetworkFailures } from './request-deadlines.js';
 import { S3Lister } from './s3-lister.js';
 import { S3Sink } from './s3-sink.js';
+import { TracedSink } from './traced-sink.js';
 import { addUnsignedChecksummedPayload } from './unsigned-payload.js';
 
 /** What tests and the bench may replace in the S3 destination. */
@@ -30,7 +32,8 @@ export function createS3Destination(options: DestinationOptions, overrides: S3De
   // Its own handler and sockets: a refresh never queues behind parts, and its deadline bounds every caller sharing it.
   const sts = new STSClient({ region: aws.region, endpoint: aws.stsEndpoint, maxAttempts: 1, requestHandler: deadlineHandler(network, 4) });
   nameNetworkFailures(sts.middlewareStack, { service: 'STS', endpoint: endpointLabel(aws.stsEndpoint, `https://sts.${aws.region}.amazonaws.com`) }, network);
-  const assume: AssumeRoleWithWebIdentity = (params) => sts.send(new AssumeRoleWithWebIdentityCommand(params));
+  const sendAssume: AssumeRoleWithWebIdentity = (params) => sts.send(new AssumeRoleWithWebIdentityCommand(params));
+  const assume = options.traced ? tracedAssumeRole(sendAssume) : sendAssume;
   const credentials = webIdentityCredentials({
     roleArn: aws.roleArn,
     sessionName: aws.sessionName,
@@ -56,15 +59,16 @@ export function createS3Destination(options: DestinationOptions, overrides: S3De
   addUnsignedChecksummedPayload(client);
 
   const bucket = config.s3.bucket;
+  const sink = new S3Sink({
+    client,
+    bucket,
+    partSizeBytes: transfer.partSizeBytes,
+    partQueueSize: transfer.partQueueSize,
+    maxConcurrentObjects: transfer.maxConcurrentObjects,
+  });
   return {
     name: `s3://${bucket}`,
-    sink: new S3Sink({
-      client,
-      bucket,
-      partSizeBytes: transfer.partSizeBytes,
-      partQueueSize: transfer.partQueueSize,
-      maxConcurrentObjects: transfer.maxConcurrentObjects,
-    }),
+    sink: options.traced ? new TracedSink(sink, bucket) : sink,
     lister: new S3Lister({ client, bucket }),
     async warmUp() {
       await credentials();

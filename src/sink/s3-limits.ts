@@ -17,10 +17,7 @@ const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
  * truncating silently would be worse than not copying.
  */
 export function assertStorableInS3(bucket: string, key: string, spec: WriteSpec): void {
-  const keyBytes = Buffer.byteLength(key);
-  if (keyBytes > S3_MAX_KEY_BYTES) {
-    throw new PermanentError(`key of ${keyBytes} bytes is over S3's ${S3_MAX_KEY_BYTES}-byte key limit: s3://${bucket}/${key.slice(0, 64)}…`, { code: 'KeyTooLongError' });
-  }
+  assertKeyStorable(bucket, key);
   for (const name of Object.keys(spec.metadata)) {
     if (!HEADER_TOKEN.test(name)) {
       throw new PermanentError(`custom metadata key "${name}" for s3://${bucket}/${key} cannot be an S3 metadata header (only ASCII token characters are allowed)`, { code: 'MetadataKeyInvalid' });
@@ -32,6 +29,18 @@ export function assertStorableInS3(bucket: string, key: string, spec: WriteSpec)
       `metadata for s3://${bucket}/${key} is ${size} bytes with provenance, over S3's ${S3_USER_METADATA_LIMIT_BYTES}-byte user metadata limit; not copied (nothing is truncated)`,
       { code: 'MetadataTooLarge' },
     );
+  }
+}
+
+/**
+ * Refuses a key over S3's 1,024 bytes before any request: S3 answers a HEAD of
+ * such a key with a bare 400 (no code to classify, so it would be retried for
+ * ever), and a write with KeyTooLongError.
+ */
+export function assertKeyStorable(bucket: string, key: string): void {
+  const keyBytes = Buffer.byteLength(key);
+  if (keyBytes > S3_MAX_KEY_BYTES) {
+    throw new PermanentError(`key of ${keyBytes} bytes is over S3's ${S3_MAX_KEY_BYTES}-byte key limit: s3://${bucket}/${key.slice(0, 64)}…`, { code: 'KeyTooLongError' });
   }
 }
 

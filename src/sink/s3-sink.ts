@@ -7,33 +7,28 @@ import {
 } from '@aws-sdk/client-s3';
 import { PermanentError, ReplicationError } from '../errors.js';
 import { classifyS3Error, s3StatusOf } from './s3-errors.js';
-import { assertStorableInS3 } from './s3-limits.js';
+import { assertKeyStorable, assertStorableInS3 } from './s3-limits.js';
 import type { SinkObject } from '../model.js';
 import type { Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
-import { choosePartSize, S3_MAX_OBJECT_BYTES } from './part-size.js';
+import { MIB, S3_MAX_OBJECT_BYTES } from './part-size.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
-import { PartBufferPool } from './part-buffer-pool.js';
-import { uploadStream, type ObjectHeaders } from './stream-upload.js';
+import { PartBufferPool, type PartBufferStats } from './part-buffer-pool.js';
+import { StreamUpload, type ObjectHeaders } from './stream-upload.js';
 
 export interface S3SinkOptions {
   client: S3Client;
   bucket: string;
-  /** Configured part size in bytes; grown per object to stay within 10,000 parts. */
+  /** Configured part size in bytes (PART_SIZE_MIB; default 16 MiB); grown per object to stay within 10,000 parts. */
   partSizeBytes: number;
-  /** Parts uploading at once per object (one more may fill meanwhile). */
+  /** Parts uploading at once per object (PART_QUEUE_SIZE; default 4); the next part is read when one of them is done. */
   partQueueSize: number;
-  /** Objects written at once; with partQueueSize, caps the part buffers the process ever holds. */
+  /** Objects written at once (MAX_CONCURRENT_OBJECTS; default 8); × partQueueSize, the part buffers the process ever holds. */
   maxConcurrentObjects: number;
-  /**
-   * Ask S3 for a full-object CRC32C (`ChecksumType: FULL_OBJECT`), so the stored
-   * checksum equals GCS's crc32c. On by default: AWS and MinIO support it.
-   */
-  fullObjectChecksum?: boolean;
 }
 
-/** CopyObject's limit; larger objects need a multipart copy. */
-const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+/** CopyObject's limit (5 GiB); larger objects need a multipart copy. */
+const COPY_OBJECT_MAX_BYTES = 5 * 1024 * MIB;
 
 /** S3 adapter for the Sink port. Every error leaving it is classified. */
 export class S3Sink implements Sink {
@@ -42,16 +37,17 @@ export class S3Sink implements Sink {
 
   constructor(options: S3SinkOptions) {
     this.#options = options;
-    this.#pool = new PartBufferPool(choosePartSize(0, options.partSizeBytes), options.maxConcurrentObjects * options.partQueueSize);
+    this.#pool = new PartBufferPool({ bufferBytes: options.partSizeBytes, buffers: options.maxConcurrentObjects * options.partQueueSize });
   }
 
   /** Part buffers: in use now, the most ever in use, and allocated. */
-  get partBuffers(): PartBufferPool['stats'] {
+  get partBuffers(): PartBufferStats {
     return this.#pool.stats;
   }
 
   async head(key: string, signal: AbortSignal): Promise<SinkObject | undefined> {
     const { client, bucket } = this.#options;
+    assertKeyStorable(bucket, key);
     try {
       const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: signal });
       const metadata = out.Metadata ?? {};
@@ -71,26 +67,25 @@ export class S3Sink implements Sink {
   }
 
   async write(key: string, body: Readable, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
-    const { client, bucket, partQueueSize, partSizeBytes, fullObjectChecksum = true } = this.#options;
+    const { client, bucket, partQueueSize } = this.#options;
     assertStorableInS3(bucket, key, spec);
     if (spec.size > S3_MAX_OBJECT_BYTES) {
       throw new PermanentError(`object of ${spec.size} bytes is over S3's 5 TiB object limit: s3://${bucket}/${key}`, { code: 'EntityTooLarge' });
     }
     try {
-      await uploadStream(body, {
+      const upload = new StreamUpload({
         client,
-        pool: this.#pool,
         bucket,
         key,
+        body,
         size: spec.size,
-        partSize: choosePartSize(spec.size, partSizeBytes),
+        pool: this.#pool,
         queueSize: partQueueSize,
         headers: headerParams(spec),
-        fullObjectChecksum,
         condition,
         crc32c: spec.metadata[PROVENANCE.crc32c],
-        signal,
       });
+      await upload.done(signal);
     } catch (err) {
       if (err instanceof ReplicationError) throw err; // from the body stream: already classified
       throw classifyS3Error(err, `S3 upload s3://${bucket}/${key}`);
@@ -109,7 +104,14 @@ export class S3Sink implements Sink {
           Bucket: bucket,
           Key: key,
           CopySource: `${bucket}/${encodeKey(key)}`,
+          // The bytes read are the object decided on (source), and so is the
+          // object replaced (destination: the copy reads and writes at
+          // different moments; S3 checks this If-Match when it writes). MinIO
+          // ignores the destination's conditions (measured), and an ETag cannot
+          // tell apart two generations with the same bytes: the core checks
+          // GCS afterwards (replicate-object.ts, `settleUpdate`).
           CopySourceIfMatch: condition.ifMatch,
+          IfMatch: condition.ifMatch,
           MetadataDirective: 'REPLACE',
           ...headerParams(spec),
           ChecksumAlgorithm: 'CRC32C',
@@ -123,6 +125,7 @@ export class S3Sink implements Sink {
 
   async remove(key: string, condition: { ifMatch: string }, signal: AbortSignal): Promise<void> {
     const { client, bucket } = this.#options;
+    assertKeyStorable(bucket, key);
     try {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: condition.ifMatch }), { abortSignal: signal });
     } catch (err) {
@@ -132,15 +135,23 @@ export class S3Sink implements Sink {
   }
 }
 
+/**
+ * Every header value travels as printable ASCII: Node refuses to send control
+ * characters and anything above U+00FF (ERR_INVALID_CHAR), and sends U+0080 to
+ * U+00FF as single bytes that MinIO stores re-encoded (measured: "café"
+ * comes back as "cafÃ©"). Such values go RFC 2047-encoded, as user metadata
+ * does: refusing instead would leave the object's bytes uncopied over one
+ * header value, and the encoded value still says what GCS holds.
+ */
 function headerParams(spec: WriteSpec): ObjectHeaders {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.metadata)) metadata[k] = encodeMetadataValue(v);
   return {
-    ContentType: spec.contentType,
-    ContentEncoding: spec.contentEncoding,
-    ContentDisposition: spec.contentDisposition === undefined ? undefined : encodeMetadataValue(spec.contentDisposition),
-    ContentLanguage: spec.contentLanguage,
-    CacheControl: spec.cacheControl,
+    ContentType: optional(spec.contentType, encodeMetadataValue),
+    ContentEncoding: optional(spec.contentEncoding, encodeMetadataValue),
+    ContentDisposition: optional(spec.contentDisposition, encodeMetadataValue),
+    ContentLanguage: optional(spec.contentLanguage, encodeMetadataValue),
+    CacheControl: optional(spec.cacheControl, encodeMetadataValue),
     Metadata: metadata,
   };
 }

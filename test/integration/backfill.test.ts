@@ -125,7 +125,8 @@ async function putCopy(keyPrefix: string, object: Uploaded): Promise<void> {
 }
 
 function commandEnv(keyPrefix: string): Record<string, string> {
-  return { ...stackEnv(), S3_BUCKET: bucket, S3_KEY_PREFIX: keyPrefix };
+  // JSON logs whatever this process's stderr is: the test reads them.
+  return { ...stackEnv(), S3_BUCKET: bucket, S3_KEY_PREFIX: keyPrefix, LOG_FORMAT: 'json' };
 }
 
 async function runCommand(name: 'backfill' | 'verify', args: string[], keyPrefix: string, wrapSource?: (source: Source) => Source) {
@@ -204,8 +205,8 @@ describe('backfill on the local stack', () => {
     });
     expect(report.bytes).toBe([...missing, ...stale].reduce((sum, n) => sum + (stale.includes(n) ? (stale.indexOf(n) % 2 === 0 ? `v2 of ${n}` : `v2 of ${n}, longer`) : `v1 of ${n}`).length, 0));
     expect(report.durationMs).toBeGreaterThan(0);
-    // One JSON line per object outcome.
-    const copiedLines = backfill.stdout.split('\n').filter((l) => l.includes('"outcome":"copied"'));
+    // One JSON log line (stderr) per object outcome.
+    const copiedLines = backfill.stderr.split('\n').filter((l) => l.includes('"outcome":"copied"'));
     expect(copiedLines).toHaveLength(1700);
 
     const verifyAfter = await runCommand('verify', [`gs://${env.GCS_BUCKET}/${prefix}`, '--report', join(dir, 'verify-after.json')], keyPrefix);

@@ -337,7 +337,9 @@ describe('MinIO verifies the Google ID token like AWS STS', () => {
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toMatch(/^gcs2s3 copy: AWS_ROLE_ARN: must be an IAM role ARN/m);
     const ok = await run('node', ['--import', 'tsx', 'src/cli.ts', 'copy', `gs://${env.GCS_BUCKET}/${name}`], { cwd: ROOT, env: base });
-    expect(ok.stdout).toMatch(/"outcome":"copied"/);
+    // The result on stdout for scripts; the log (JSON: stderr is not a terminal) on stderr.
+    expect(ok.stdout).toMatch(new RegExp(`^copied\tgs://${env.GCS_BUCKET}/${name}#\\d+\ts3://${env.S3_BUCKET}/${prefix}${name}\n$`));
+    expect(ok.stderr).toMatch(/"outcome":"copied"/);
   });
 });
 

@@ -57,14 +57,15 @@ afterAll(() => {
   s3?.destroy();
 });
 
-/** `node <build>/cli.js serve`, its JSON log lines collected. */
+/** `node <build>/cli.js serve`, its JSON log lines (stderr) collected. */
 function startServe(childEnv: Record<string, string | undefined>) {
   const proc = spawn(process.execPath, [resolve(BUILD_DIR, 'cli.js'), 'serve'], { cwd: ROOT, env: { ...childEnv, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child = proc;
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   let buffer = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  // Logs are on stderr; lines that are not JSON are kept for the failure message.
+  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     buffer += chunk;
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -73,11 +74,10 @@ function startServe(childEnv: Record<string, string | undefined>) {
       try {
         lines.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
-        lines.push({ raw: line });
+        stderr.push(`${line}\n`);
       }
     }
   });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const exited = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
   const ready = new Promise<void>((done, fail) => {
     const timer = setInterval(() => {

@@ -13,6 +13,8 @@ export class FakeSource implements Source {
   stats = 0;
   /** When set, flips one byte in the middle of every read. */
   corrupt = false;
+  /** Objects deleted in a versioned bucket: no live generation. */
+  readonly #archived = new Set<string>();
 
   put(bucket: string, name: string, bytes: Buffer, extra: Partial<SourceObject> = {}): SourceObject {
     const id = `${bucket}/${name}`;
@@ -32,6 +34,7 @@ export class FakeSource implements Source {
     };
     versions.push({ meta, bytes });
     this.objects.set(id, versions);
+    this.#archived.delete(id);
     return meta;
   }
 
@@ -41,11 +44,26 @@ export class FakeSource implements Source {
     this.objects.set(`${bucket}/${name}`, versions.slice(-1));
   }
 
+  /**
+   * Deletes the object in a versioned bucket: its live generation becomes
+   * noncurrent (GCS sends OBJECT_ARCHIVE). Every generation stays readable by
+   * number; a stat without generation finds nothing until the next put.
+   */
+  archive(bucket: string, name: string): void {
+    this.#archived.add(`${bucket}/${name}`);
+  }
+
+  /** Deletes the object and every generation (a bucket without versioning: OBJECT_DELETE). */
+  delete(bucket: string, name: string): void {
+    this.objects.delete(`${bucket}/${name}`);
+  }
+
   async stat(ref: ObjectRef): Promise<SourceObject | undefined> {
     this.stats++;
-    const versions = this.objects.get(`${ref.bucket}/${ref.name}`) ?? [];
-    const found = ref.generation === undefined ? versions.at(-1) : versions.find((v) => v.meta.generation === ref.generation);
-    return found?.meta;
+    const id = `${ref.bucket}/${ref.name}`;
+    const versions = this.objects.get(id) ?? [];
+    if (ref.generation === undefined) return this.#archived.has(id) ? undefined : versions.at(-1)?.meta;
+    return versions.find((v) => v.meta.generation === ref.generation)?.meta;
   }
 
   read(object: SourceObject): Readable {
@@ -75,10 +93,18 @@ export class FakeSink implements Sink {
   aborted = 0;
   heads = 0;
   #etags = 0;
-  /** Runs between reading the body and committing, to simulate a racing writer. */
-  beforeCommit?: (key: string) => void;
+  /** Runs between reading the body and committing, to simulate a racing writer (or a racing delete). */
+  beforeCommit?: (key: string) => void | Promise<void>;
   /** Thrown by every write before the body is read, as a sink refusing what it cannot store. */
   refuseWith?: Error;
+  /** Runs at the start of updateMetadata, after the core's HEAD: a racing writer. */
+  beforeUpdate?: (key: string) => void | Promise<void>;
+  /**
+   * ETags as S3 makes them for single-part objects: the MD5 of the bytes, so
+   * two generations with the same bytes have the same ETag, and an in-place
+   * metadata copy keeps it (measured on MinIO).
+   */
+  etagFromBytes = false;
 
   async head(key: string): Promise<SinkObject | undefined> {
     this.heads++;
@@ -96,16 +122,18 @@ export class FakeSink implements Sink {
       this.aborted++;
       throw err;
     }
-    this.beforeCommit?.(key);
+    await this.beforeCommit?.(key);
     this.#check(key, condition);
     this.writes++;
-    this.objects.set(key, { bytes: Buffer.concat(chunks), spec, etag: `"etag-${++this.#etags}"` });
+    const bytes = Buffer.concat(chunks);
+    this.objects.set(key, { bytes, spec, etag: this.#etag(bytes) });
   }
 
   async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }): Promise<void> {
+    await this.beforeUpdate?.(key);
     this.#check(key, condition);
     const o = this.objects.get(key)!;
-    this.objects.set(key, { ...o, spec, etag: `"etag-${++this.#etags}"` });
+    this.objects.set(key, { ...o, spec, etag: this.etagFromBytes ? o.etag : `"etag-${++this.#etags}"` });
   }
 
   async remove(key: string, condition: { ifMatch: string }): Promise<void> {
@@ -116,7 +144,11 @@ export class FakeSink implements Sink {
   /** Stores an object as another writer would. */
   seed(key: string, bytes: Buffer, generation: string | undefined): void {
     const metadata: Record<string, string> = generation === undefined ? {} : { 'gcs-generation': generation };
-    this.objects.set(key, { bytes, spec: { size: bytes.length, metadata }, etag: `"etag-${++this.#etags}"` });
+    this.objects.set(key, { bytes, spec: { size: bytes.length, metadata }, etag: this.#etag(bytes) });
+  }
+
+  #etag(bytes: Buffer): string {
+    return this.etagFromBytes ? `"${createHash('md5').update(bytes).digest('hex')}"` : `"etag-${++this.#etags}"`;
   }
 
   #check(key: string, condition: WriteCondition): void {

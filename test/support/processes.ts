@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ROOT } from './stack.js';
 
-/** A `gcs2s3` child process whose stdout JSON log lines are collected. */
+/** A `gcs2s3` child process whose JSON lines (logs on stderr, results on stdout) are collected. */
 export interface Worker {
   child: ChildProcess;
   lines: Array<Record<string, unknown>>;
@@ -26,22 +26,26 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
-  let buffer = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: line });
+  const collect = (stream: NodeJS.ReadableStream, onText: (line: string) => void): void => {
+    let buffer = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        try {
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          onText(line);
+        }
+        for (const w of waiters) w();
       }
-      for (const w of waiters) w();
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+    });
+  };
+  collect(child.stdout!, (line) => lines.push({ raw: line }));
+  collect(child.stderr!, (line) => stderr.push(`${line}\n`));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     live.delete(child);
     resolve(code);

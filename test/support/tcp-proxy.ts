@@ -14,6 +14,8 @@ export interface TcpProxy {
   up(): Promise<void>;
   /** Limit each direction of every connection to this many bytes per second (undefined: unlimited). */
   throttle(bytesPerSecond: number | undefined): void;
+  /** Connections accepted so far: 0 proves a client sent no request at all. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const sockets = new Set<Socket>();
   let rate: number | undefined;
   let port = 0;
+  let connections = 0;
   let server: Server | undefined;
 
   const throttled = (): Transform => {
@@ -43,6 +46,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const listen = (): Promise<void> =>
     new Promise((resolve, reject) => {
       server = createServer((client) => {
+        connections++;
         const upstream = connect(targetPort, targetHost);
         sockets.add(client);
         sockets.add(upstream);
@@ -80,6 +84,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     },
     get port() {
       return port;
+    },
+    get connections() {
+      return connections;
     },
     down: stop,
     up: listen,

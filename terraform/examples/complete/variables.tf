@@ -11,7 +11,7 @@ variable "gcp_region" {
 }
 
 variable "source_bucket" {
-  description = "GCS bucket to replicate, without gs://."
+  description = "GCS bucket to replicate: its name alone, no URL scheme."
   type        = string
 }
 

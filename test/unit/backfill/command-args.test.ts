@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { parsePrefixCommandArgs, type PrefixCommandArgs } from '../../../src/main/backfill-command.js';
+import { parsePrefixCommandArgs, type PrefixCommandArgs } from '../../../src/main/prefix-command.js';
 
 describe('backfill / verify arguments', () => {
   it.each<[string[], boolean, Partial<PrefixCommandArgs>]>([
@@ -11,6 +11,9 @@ describe('backfill / verify arguments', () => {
     [['--concurrency', '32', 'gs://b-1/p'], true, { bucket: 'b-1', concurrency: 32 }],
     [['gs://bucket', '--concurrency=1', '--report', 'out.json'], true, { concurrency: 1, reportFile: 'out.json' }],
     [['gs://bucket', '--report=r.json'], false, { reportFile: 'r.json', dryRun: false }],
+    [['gs://bucket'], false, { include: undefined, exclude: undefined }],
+    [['gs://bucket', '--include', 'logs/', '--include=img/,doc/'], true, { include: ['logs/', 'img/,doc/'], exclude: undefined }],
+    [['--exclude', 'tmp/', 'gs://bucket', '--exclude='], false, { exclude: ['tmp/', ''] }],
   ])('%j (dry-run allowed: %s) → %j', (args, dryRun, expected) => {
     expect(parsePrefixCommandArgs(args, { dryRun })).toMatchObject(expected);
   });
@@ -29,6 +32,7 @@ describe('backfill / verify arguments', () => {
     [['gs://bucket', '--dry-run=yes'], true, '--dry-run'],
     [['gs://bucket', '--dry-run'], false, '--dry-run'],
     [['gs://bucket', '--force'], true, '--force'],
+    [['gs://bucket', '--include'], true, '--include'],
   ])('%j (dry-run allowed: %s) → ConfigError naming %s', (args, dryRun, setting) => {
     let error: unknown;
     try {

@@ -18,7 +18,6 @@ describe('parseConfig', () => {
     expect(c.replicateDeletes).toBe(false);
     expect(c.logLevel).toBe('info');
     expect(c.aws.s3Endpoint).toBeUndefined();
-    expect(c.network).toEqual({ connectTimeoutMs: 10_000, stallTimeoutMs: 20_000, livenessTimeoutMs: 600_000, metadataServerUrl: 'http://169.254.169.254' });
   });
 
   it.each([
@@ -39,9 +38,6 @@ describe('parseConfig', () => {
     [{ PUSH_REQUEST_TIMEOUT_SECONDS: '120' }, (c: ReturnType<typeof parse>) => c.push.requestTimeoutSeconds, 120],
     [{ STORAGE_EMULATOR_HOST: '127.0.0.1:4443' }, (c: ReturnType<typeof parse>) => c.gcs.endpoint, 'http://127.0.0.1:4443'],
     [{ LOG_LEVEL: 'DEBUG' }, (c: ReturnType<typeof parse>) => c.logLevel, 'debug'],
-    [{ CONNECT_TIMEOUT_SECONDS: '3', STALL_TIMEOUT_SECONDS: '7', LIVENESS_TIMEOUT_SECONDS: '90' }, (c: ReturnType<typeof parse>) => [c.network.connectTimeoutMs, c.network.stallTimeoutMs, c.network.livenessTimeoutMs], [3000, 7000, 90_000]],
-    [{ GCE_METADATA_HOST: '127.0.0.1:8900' }, (c: ReturnType<typeof parse>) => c.network.metadataServerUrl, 'http://127.0.0.1:8900'],
-    [{ GCE_METADATA_HOST: 'a:1', GCE_METADATA_IP: '10.0.0.1' }, (c: ReturnType<typeof parse>) => c.network.metadataServerUrl, 'http://10.0.0.1'],
     [{ PUBSUB_SUBSCRIPTION: 'sub', GOOGLE_CLOUD_PROJECT: 'p' }, (c: ReturnType<typeof parse>) => c.pubsub.subscription, 'projects/p/subscriptions/sub'],
   ])('reads %o', (env, pick, expected) => {
     expect(pick(parse({ ...base, ...env } as Record<string, string>))).toEqual(expected);
@@ -70,9 +66,6 @@ describe('parseConfig', () => {
     [{ PUSH_AUTH: 'off' }, 'serve', 'PUSH_AUTH', /enabled" or "disabled/],
     [{ PORT: '70000' }, 'serve', 'PORT', /1 to 65535/],
     [{ PUSH_REQUEST_TIMEOUT_SECONDS: '0' }, 'serve', 'PUSH_REQUEST_TIMEOUT_SECONDS', /1 to 3600/],
-    [{ CONNECT_TIMEOUT_SECONDS: '0' }, 'copy', 'CONNECT_TIMEOUT_SECONDS', /1 to 300/],
-    [{ STALL_TIMEOUT_SECONDS: '2.5' }, 'copy', 'STALL_TIMEOUT_SECONDS', /whole number/],
-    [{ LIVENESS_TIMEOUT_SECONDS: '100000' }, 'copy', 'LIVENESS_TIMEOUT_SECONDS', /1 to 86400/],
   ] as const)('rejects %o for %s, naming %s', (env, command, setting, problem) => {
     let caught: unknown;
     try {

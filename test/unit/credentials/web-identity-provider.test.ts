@@ -124,4 +124,116 @@ describe('webIdentityCredentials', () => {
     await provider();
     expect(sts.calls).toHaveLength(2);
   });
+
+  it('retries a failed ID-token fetch with backoff, like a failed STS call', async () => {
+    const clock = { now: 0 };
+    const sts = stsFake(3600_000, clock);
+    const t = tokens();
+    let failures = 2;
+    const fetchIdToken = async () => {
+      if (failures-- > 0) throw new CredentialsError('fetching a Google ID token failed: connect ECONNRESET 169.254.169.254:80', { code: 'IdTokenFetchFailed' });
+      return t.fetch();
+    };
+    const sleeps: number[] = [];
+    const provider = webIdentityCredentials({ ...common, fetchIdToken, assumeRole: sts.assumeRole, now: () => clock.now, sleep: async (ms) => void sleeps.push(ms) });
+    await expect(provider()).resolves.toMatchObject({ accessKeyId: 'AKIA1' });
+    expect(sleeps).toHaveLength(2);
+    expect(sts.calls).toHaveLength(1);
+  });
+
+  it('does not retry an ID-token fetch that can never work', async () => {
+    const clock = { now: 0 };
+    const sts = stsFake(3600_000, clock);
+    let fetches = 0;
+    const fetchIdToken = async () => {
+      fetches++;
+      throw new CredentialsError('the Google credentials found cannot mint ID tokens', { code: 'IdTokenUnsupported' });
+    };
+    const provider = webIdentityCredentials({ ...common, fetchIdToken, assumeRole: sts.assumeRole, now: () => clock.now, sleep: async () => undefined });
+    await expect(provider()).rejects.toMatchObject({ code: 'IdTokenUnsupported' });
+    expect(fetches).toBe(1);
+  });
+
+  describe('a refresh that fails while the current credentials are still valid', () => {
+    function setup(script: Array<Error | 'ok'>) {
+      const clock = { now: 0 };
+      const sts = stsFake(3600_000, clock, script);
+      const lines: string[] = [];
+      const logger = createLogger({ level: 'info', write: (l) => lines.push(l) });
+      const t = tokens();
+      const tokenFailure: { current?: Error } = {};
+      const provider = webIdentityCredentials({
+        ...common,
+        logger,
+        fetchIdToken: async () => {
+          if (tokenFailure.current) throw tokenFailure.current;
+          return t.fetch();
+        },
+        assumeRole: sts.assumeRole,
+        now: () => clock.now,
+        // A fake clock: backoff advances it instead of waiting.
+        sleep: async (ms) => {
+          clock.now += ms;
+        },
+      });
+      const warnings = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.severity === 'WARNING');
+      return { clock, sts, provider, warnings, lines, tokenFailure };
+    }
+    const down = () => stsError('ServiceUnavailable', 503);
+
+    it('keeps serving them, with one WARNING naming the error and never the token, until a later refresh succeeds', async () => {
+      const { clock, sts, provider, warnings, lines } = setup(['ok', down(), down(), down(), down(), 'ok']);
+      const first = await provider();
+      // Inside the SDK's 5-minute window: a refresh is due, and STS is down for all 4 attempts.
+      clock.now += 3600_000 - 240_000;
+      await expect(provider()).resolves.toBe(first);
+      expect(sts.calls).toHaveLength(5);
+      const refreshWarnings = warnings().filter((w) => /still valid/.test(String(w.message)));
+      expect(refreshWarnings).toHaveLength(1);
+      expect(JSON.stringify(refreshWarnings[0])).toMatch(/ServiceUnavailable/);
+      expect(lines.join('')).not.toContain(TOKEN_PREFIX);
+      // Calls right after the failure do not wait on STS again.
+      await expect(provider()).resolves.toBe(first);
+      expect(sts.calls).toHaveLength(5);
+      // Later, still before expiry, a new attempt succeeds and replaces them.
+      clock.now += 60_000;
+      const next = await provider();
+      expect(next.accessKeyId).toBe('AKIA6');
+      expect(sts.calls).toHaveLength(6);
+    });
+
+    it('also after a refused role', async () => {
+      const { clock, provider, warnings } = setup(['ok', stsError('AccessDenied', 403)]);
+      const first = await provider();
+      clock.now += 3600_000 - 200_000;
+      await expect(provider()).resolves.toBe(first);
+      expect(warnings().some((w) => /AccessDenied/.test(JSON.stringify(w)))).toBe(true);
+    });
+
+    it('also when no ID token can be had (metadata server down): no STS call is made', async () => {
+      const { clock, sts, provider, warnings, tokenFailure } = setup(['ok']);
+      const first = await provider();
+      clock.now += 3600_000 - 200_000;
+      tokenFailure.current = new CredentialsError('fetching a Google ID token failed: connect ECONNREFUSED', { code: 'IdTokenFetchFailed' });
+      await expect(provider()).resolves.toBe(first);
+      expect(sts.calls).toHaveLength(1);
+      expect(warnings().some((w) => /IdTokenFetchFailed/.test(JSON.stringify(w)))).toBe(true);
+    });
+
+    it('fails once they are about to expire: nothing valid is left to serve', async () => {
+      const { clock, provider } = setup(['ok', down(), down(), down(), down()]);
+      await provider();
+      clock.now += 3600_000 - 30_000;
+      await expect(provider()).rejects.toThrow(/ServiceUnavailable/);
+    });
+
+    it('fails after invalidate(): credentials S3 rejected are never served again', async () => {
+      const { clock, provider } = setup(['ok', down(), down(), down(), down()]);
+      await provider();
+      clock.now += 3600_000 - 240_000;
+      provider.invalidate();
+      await expect(provider()).rejects.toBeInstanceOf(CredentialsError);
+    });
+  });
 });
+

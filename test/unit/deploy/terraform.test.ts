@@ -12,6 +12,8 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseHcl as parse, referencesInExpression as getReferencesInExpression } from '../../support/hcl.js';
+import { isRequiredFor, variableNames, VARIABLES, type Command } from '../../../src/config/variables.js';
+import { EXIT } from '../../../src/main/exit-status.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TERRAFORM = join(REPO, 'terraform');
@@ -289,14 +291,12 @@ function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
 
 // ---- Facts from the code the deployment must match ----
 
-const configSource = readFileSync(join(REPO, 'src/config/config.ts'), 'utf8');
 /** Variables parseConfig requires for every command. */
-const requiredEverywhere = [...configSource.matchAll(/requireVar\(env, '([A-Z0-9_]+)'/g)].map((x) => x[1]!);
-/** Variables parseConfig requires for one command: `throw new ConfigError('X', 'is required for serve ...`. */
-const requiredFor = (command: string): string[] =>
-  [...configSource.matchAll(/ConfigError\('([A-Z0-9_]+)', '?`?is required for (\w+)/g)].filter((x) => x[2] === command).map((x) => x[1]!);
+const requiredEverywhere = VARIABLES.filter((v) => v.required === 'always').map((v) => v.name);
+/** Variables parseConfig requires for one command only (serve's push settings, pull's subscription). */
+const requiredFor = (command: Command): string[] => VARIABLES.filter((v) => v.required !== 'always' && isRequiredFor(v, command)).map((v) => v.name);
 /** Every variable name the configuration reads. */
-const knownVariables = new Set([...configSource.matchAll(/'([A-Z][A-Z0-9_]+)'/g)].map((x) => x[1]!));
+const knownVariables = new Set(variableNames());
 
 const logSources = ['src/pipeline/log-outcome.ts', 'src/pipeline/event-pipeline.ts', 'src/model.ts'].map((f) => readFileSync(join(REPO, f), 'utf8')).join('\n');
 
@@ -721,7 +721,8 @@ describe('operations: the backfill and verify jobs', () => {
   const verifySource = readFileSync(join(REPO, 'src/main/verify-command.ts'), 'utf8');
 
   it('verify exits 1 on differences, so a failed execution of its job is the signal; its job is never retried', () => {
-    expect(verifySource).toContain('return differences === 0 ? 0 : 1;');
+    expect(verifySource).toContain('return differences === 0 ? EXIT.ok : EXIT.failed;');
+    expect([EXIT.ok, EXIT.failed]).toEqual([0, 1]);
     const gcp = byName('modules/gcp-replicator');
     const job = gcp.resources.get('google_cloud_run_v2_job.verify')!;
     const template = body(body(job.template).template);

@@ -5,10 +5,10 @@ import { FakeSink, FakeSource } from '../../support/fakes.js';
 
 const signal = new AbortController().signal;
 
-function setup(keyPrefix = 'gcs/') {
+function setup(keyPrefix = 'gcs/', options: { replicateDeletes?: boolean } = {}) {
   const source = new FakeSource();
   const sink = new FakeSink();
-  const deps: ReplicateDeps = { source, sink, keyPrefix };
+  const deps: ReplicateDeps = { source, sink, keyPrefix, ...options };
   return { source, sink, deps };
 }
 
@@ -144,12 +144,22 @@ describe('replicateObject: finalize', () => {
     expect(sink.objects.has('o')).toBe(false);
   });
 
+  it('opens no GCS read when the destination refuses the write before reading its body (a listing-hinted copy makes no other request first)', async () => {
+    const { source, sink, deps } = setup('');
+    const meta = source.put('src', 'o', Buffer.from('x'));
+    sink.refuseWith = new PermanentError('key of 1100 bytes is over the key limit', { code: 'KeyTooLongError' });
+    const outcome = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: meta.generation } }, deps, signal, { source: meta, absentInSink: true });
+    expect(outcome).toMatchObject({ status: 'failed', retryable: false });
+    expect(source.reads).toBe(0);
+  });
+
   it('re-decides after losing a race: a newer generation written meanwhile wins', async () => {
     const { source, sink, deps } = setup('');
     const g1 = source.put('src', 'o', Buffer.from('old'));
-    const g2 = source.put('src', 'o', Buffer.from('new'));
+    // g2 is written to GCS, and copied by another worker, while g1 streams.
     sink.beforeCommit = (key) => {
       sink.beforeCommit = undefined;
+      const g2 = source.put('src', 'o', Buffer.from('new'));
       sink.seed(key, Buffer.from('new'), g2.generation);
     };
     const outcome = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
@@ -204,5 +214,173 @@ describe('replicateObject: delete and metadata update', () => {
     expect(sink.objects.get('o')!.spec).toMatchObject({ contentType: 'application/json', metadata: { tag: 'v2', 'gcs-generation': g1.generation } });
     const other = await replicateObject({ kind: 'metadataUpdate', ref: { bucket: 'src', name: 'o', generation: '1' } }, deps, signal);
     expect(other).toMatchObject({ status: 'skipped', reason: 'newer-at-destination' });
+  });
+});
+
+describe('replicateObject: deleted objects never come back (versioned source bucket)', () => {
+  const finalize = (generation: string) => ({ kind: 'finalize' as const, ref: { bucket: 'src', name: 'o', generation } });
+  const del = (generation: string) => ({ kind: 'delete' as const, ref: { bucket: 'src', name: 'o', generation } });
+
+  it.each([true, false])('FINALIZE(N) failed once, the object was deleted, ARCHIVE(N) found nothing: the retry copies nothing (REPLICATE_DELETES=%s)', async (replicateDeletes) => {
+    const { source, sink, deps } = setup('', { replicateDeletes });
+    const n = source.put('src', 'o', Buffer.from('doomed'));
+    source.corrupt = true;
+    expect(await replicateObject(finalize(n.generation), deps, signal)).toMatchObject({ status: 'failed', retryable: true });
+    source.corrupt = false;
+    source.archive('src', 'o');
+    if (replicateDeletes) expect(await replicateObject(del(n.generation), deps, signal)).toMatchObject({ status: 'skipped', reason: 'absent-at-destination' });
+    const retry = await replicateObject(finalize(n.generation), deps, signal);
+    expect(retry).toMatchObject({ status: 'skipped', reason: 'source-missing', generation: n.generation });
+    expect(sink.objects.has('o')).toBe(false);
+  });
+
+  it('a pinned copy of a generation that is noncurrent because a newer one is live is superseded, not copied', async () => {
+    const { source, sink, deps } = setup('');
+    const n = source.put('src', 'o', Buffer.from('old'));
+    source.put('src', 'o', Buffer.from('new'));
+    const outcome = await replicateObject(finalize(n.generation), deps, signal);
+    expect(outcome).toMatchObject({ status: 'skipped', reason: 'superseded' });
+    expect(source.reads).toBe(0);
+    expect(sink.objects.has('o')).toBe(false);
+  });
+
+  it('deleted while the copy streams, after the delete found nothing in S3: the copy removes what it wrote', async () => {
+    const { source, sink, deps } = setup('', { replicateDeletes: true });
+    const n = source.put('src', 'o', Buffer.from('doomed'));
+    let racingDelete: unknown;
+    sink.beforeCommit = async () => {
+      sink.beforeCommit = undefined;
+      source.archive('src', 'o');
+      racingDelete = await replicateObject(del(n.generation), deps, signal);
+    };
+    const outcome = await replicateObject(finalize(n.generation), deps, signal);
+    expect(racingDelete).toMatchObject({ status: 'skipped', reason: 'absent-at-destination' });
+    expect(outcome).toMatchObject({ status: 'skipped', reason: 'source-missing', generation: n.generation });
+    expect(sink.objects.has('o')).toBe(false);
+  });
+
+  it('deleted while the copy streams, the delete not yet delivered: the copy removes what it wrote, and the delete then finds nothing', async () => {
+    const { source, sink, deps } = setup('', { replicateDeletes: true });
+    const n = source.put('src', 'o', Buffer.from('doomed'));
+    sink.beforeCommit = () => {
+      sink.beforeCommit = undefined;
+      source.archive('src', 'o');
+    };
+    expect(await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o' } }, deps, signal)).toMatchObject({ status: 'skipped', reason: 'source-missing' });
+    expect(sink.objects.has('o')).toBe(false);
+    expect(await replicateObject(del(n.generation), deps, signal)).toMatchObject({ status: 'skipped', reason: 'absent-at-destination' });
+  });
+
+  it('deleted after the copy completed: the delete removes it (the other order)', async () => {
+    const { source, sink, deps } = setup('', { replicateDeletes: true });
+    const n = source.put('src', 'o', Buffer.from('short-lived'));
+    expect(await replicateObject(finalize(n.generation), deps, signal)).toMatchObject({ status: 'copied' });
+    source.archive('src', 'o');
+    expect(await replicateObject(del(n.generation), deps, signal)).toMatchObject({ status: 'deleted' });
+    expect(await replicateObject(finalize(n.generation), deps, signal)).toMatchObject({ status: 'skipped', reason: 'source-missing' });
+    expect(sink.objects.has('o')).toBe(false);
+  });
+
+  it('a redelivered FINALIZE(N) finding N in S3 while GCS has no live object removes it (a copy stopped between its write and its check)', async () => {
+    const { source, sink, deps } = setup('', { replicateDeletes: true });
+    const n = source.put('src', 'o', Buffer.from('x'));
+    sink.seed('o', Buffer.from('x'), n.generation);
+    source.archive('src', 'o');
+    expect(await replicateObject(finalize(n.generation), deps, signal)).toMatchObject({ status: 'skipped', reason: 'source-missing' });
+    expect(sink.objects.has('o')).toBe(false);
+  });
+
+  it('with REPLICATE_DELETES=false, a copy that completes after the delete is kept, as every deleted object is', async () => {
+    const { source, sink, deps } = setup('', { replicateDeletes: false });
+    const n = source.put('src', 'o', Buffer.from('kept'));
+    sink.beforeCommit = () => {
+      sink.beforeCommit = undefined;
+      source.archive('src', 'o');
+    };
+    expect(await replicateObject(finalize(n.generation), deps, signal)).toMatchObject({ status: 'copied' });
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('kept');
+  });
+
+  it('replaced (not deleted) while the copy streams: the copy stays until the newer generation replaces it', async () => {
+    const { source, sink, deps } = setup('', { replicateDeletes: true });
+    const n = source.put('src', 'o', Buffer.from('old'));
+    let m: { generation: string } | undefined;
+    sink.beforeCommit = () => {
+      sink.beforeCommit = undefined;
+      m = source.put('src', 'o', Buffer.from('new'));
+    };
+    expect(await replicateObject(finalize(n.generation), deps, signal)).toMatchObject({ status: 'copied' });
+    expect(await replicateObject(finalize(m!.generation), deps, signal)).toMatchObject({ status: 'copied' });
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('new');
+  });
+
+  it('a listing hint does not bring back an object deleted since the listing', async () => {
+    const { source, sink, deps } = setup('', { replicateDeletes: true });
+    const n = source.put('src', 'o', Buffer.from('listed'));
+    source.archive('src', 'o');
+    const outcome = await replicateObject(finalize(n.generation), deps, signal, { source: n, absentInSink: true });
+    expect(outcome).toMatchObject({ status: 'skipped', reason: 'source-missing' });
+    expect(sink.objects.has('o')).toBe(false);
+  });
+});
+
+describe('replicateObject: objects at its keys that gcs2s3 did not write', () => {
+  it.each([
+    ['no provenance', undefined],
+    ['a generation that is not a number', 'v2-final'],
+    ['an empty generation', ''],
+    ['a generation beyond int64', '99999999999999999999'],
+  ])('with %s: a copy replaces it, a metadata update leaves it, a delete removes it; none loops', async (_label, foreign) => {
+    const { source, sink, deps } = setup('', { replicateDeletes: true });
+    const n = source.put('src', 'o', Buffer.from('ours'));
+    sink.seed('o', Buffer.from('theirs'), foreign);
+    const update = await replicateObject({ kind: 'metadataUpdate', ref: { bucket: 'src', name: 'o', generation: n.generation } }, deps, signal);
+    expect(update).toMatchObject({ status: 'skipped', reason: 'absent-at-destination' });
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('theirs');
+
+    expect(await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: n.generation } }, deps, signal)).toMatchObject({ status: 'copied' });
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('ours');
+
+    sink.seed('o', Buffer.from('theirs again'), foreign);
+    source.archive('src', 'o');
+    expect(await replicateObject({ kind: 'delete', ref: { bucket: 'src', name: 'o', generation: n.generation } }, deps, signal)).toMatchObject({ status: 'deleted' });
+    expect(sink.objects.has('o')).toBe(false);
+  });
+});
+
+describe('replicateObject: a metadata update never replaces a newer generation', () => {
+  it('a newer generation with the same bytes (same ETag) copied between the update\'s HEAD and its CopyObject ends in S3, with its own metadata', async () => {
+    const { source, sink, deps } = setup('');
+    sink.etagFromBytes = true;
+    const n = source.put('src', 'o', Buffer.from('same bytes'), { contentType: 'text/plain' });
+    await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: n.generation } }, deps, signal);
+    n.contentType = 'text/csv';
+    let m: { generation: string } | undefined;
+    sink.beforeUpdate = async () => {
+      sink.beforeUpdate = undefined;
+      m = source.put('src', 'o', Buffer.from('same bytes'), { contentType: 'application/json' });
+      expect(await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: m.generation } }, deps, signal)).toMatchObject({ status: 'copied' });
+    };
+    const outcome = await replicateObject({ kind: 'metadataUpdate', ref: { bucket: 'src', name: 'o', generation: n.generation } }, deps, signal);
+    expect(outcome.status).not.toBe('failed');
+    const stored = sink.objects.get('o')!;
+    expect(stored.spec.metadata['gcs-generation']).toBe(m!.generation);
+    expect(stored.spec.contentType).toBe('application/json');
+  });
+
+  it('a newer generation with other bytes written meanwhile fails the condition, and the update is skipped', async () => {
+    const { source, sink, deps } = setup('');
+    sink.etagFromBytes = true;
+    const n = source.put('src', 'o', Buffer.from('old bytes'));
+    await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: n.generation } }, deps, signal);
+    let m: { generation: string } | undefined;
+    sink.beforeUpdate = async () => {
+      sink.beforeUpdate = undefined;
+      m = source.put('src', 'o', Buffer.from('new bytes'));
+      await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: m.generation } }, deps, signal);
+    };
+    const outcome = await replicateObject({ kind: 'metadataUpdate', ref: { bucket: 'src', name: 'o', generation: n.generation } }, deps, signal);
+    expect(outcome).toMatchObject({ status: 'skipped', reason: 'newer-at-destination' });
+    expect(sink.objects.get('o')!.spec.metadata['gcs-generation']).toBe(m!.generation);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../../src/errors.js';
 import type { WriteSpec } from '../../../src/replicate/ports.js';
-import { assertStorableInS3, userMetadataBytes } from '../../../src/sink/s3-limits.js';
+import { assertKeyStorable, assertStorableInS3, userMetadataBytes } from '../../../src/sink/s3-limits.js';
 
 const spec = (metadata: Record<string, string>): WriteSpec => ({ size: 1, metadata });
 
@@ -26,5 +26,13 @@ describe('assertStorableInS3', () => {
   it('accepts the limits exactly: 1,024-byte key, 2,048 bytes of metadata', () => {
     expect(() => assertStorableInS3('dest', 'k'.repeat(1024), spec({ big: 'v'.repeat(2045) }))).not.toThrow();
     expect(userMetadataBytes({ big: 'v'.repeat(2045) })).toBe(2048);
+  });
+});
+
+describe('assertKeyStorable', () => {
+  it('refuses a key over 1,024 bytes of UTF-8 as a permanent KeyTooLongError, and accepts 1,024', () => {
+    expect(() => assertKeyStorable('dest', 'é'.repeat(513))).toThrow(PermanentError);
+    expect(() => assertKeyStorable('dest', 'é'.repeat(513))).toThrow(/1026 bytes is over S3's 1024-byte key limit/);
+    expect(() => assertKeyStorable('dest', 'é'.repeat(512))).not.toThrow();
   });
 });

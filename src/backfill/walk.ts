@@ -1,0 +1,104 @@
+import pLimit from 'p-limit';
+import { mergeListings, type MergedEntry } from './merge.js';
+import type { SinkLister, SourceLister } from './ports.js';
+import { inShard, WHOLE, type Shard } from './shard.js';
+
+/** What the walk has seen so far; read by progress displays while it runs. */
+export interface ListingCounts {
+  /** Entries in each listing (all shards, filtered names included). */
+  listedGcs: number;
+  listedS3: number;
+  /** GCS objects that belong to other shards. */
+  otherShards: number;
+  /** GCS objects of this shard left out by the filters (INCLUDE_PREFIXES, EXCLUDE_PREFIXES, --include, --exclude). */
+  excluded: number;
+}
+
+export function createListingCounts(): ListingCounts {
+  return { listedGcs: 0, listedS3: 0, otherShards: 0, excluded: 0 };
+}
+
+export interface WalkOptions {
+  bucket: string;
+  /** GCS object-name prefix ('' for the whole bucket). */
+  prefix: string;
+  /** S3_KEY_PREFIX: S3 keys are `keyPrefix + name`. */
+  keyPrefix: string;
+  sourceLister: SourceLister;
+  sinkLister: SinkLister;
+  /** Tasks running at once (≥ 1). */
+  concurrency: number;
+  /** This task's share of the names. Default: all of them. */
+  shard?: Shard;
+  /**
+   * Names the filters leave out: skipped on both sides, so they are neither
+   * copied, checked, nor reported missing or extra. Default: none.
+   */
+  isExcluded?: (name: string) => boolean;
+  /** Counts to fill in (shared with a progress display). */
+  counts: ListingCounts;
+}
+
+/** What to do with one entry of this shard: nothing more, or a task for the pool. Tasks must not reject. */
+export type Visit = (entry: MergedEntry) => (() => Promise<void>) | undefined;
+
+export interface WalkResult {
+  /** Both listings were read to the end. */
+  listingDone: boolean;
+  /** Stopped by the signal (SIGTERM/SIGINT). */
+  interrupted: boolean;
+  /** Why the walk stopped early (a listing failed), if it did. */
+  error?: Error;
+}
+
+/**
+ * The loop backfill and verify share: walks the merged GCS and S3 listings
+ * under a prefix, keeps this shard's unfiltered names, and runs the task
+ * `visit` returns for each, at most `concurrency` at a time.
+ *
+ * Memory is flat in the object count: the listings are read only as fast as
+ * tasks start (at most `concurrency` running plus `concurrency` queued). A
+ * listing failure or the signal stops taking work; the tasks already running
+ * are waited for (each ends on its own, aborted by the signal if it fired),
+ * so no upload or HEAD is left running when the caller reports.
+ */
+export async function walkListings(options: WalkOptions, visit: Visit, signal: AbortSignal): Promise<WalkResult> {
+  const { bucket, prefix, keyPrefix, concurrency, counts } = options;
+  const shard = options.shard ?? WHOLE;
+  const limit = pLimit(concurrency);
+  const running = new Set<Promise<void>>();
+  let listingDone = false;
+  let error: Error | undefined;
+  try {
+    const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal), options.sinkLister.list(keyPrefix + prefix, signal), keyPrefix);
+    for await (const entry of merged) {
+      // Stop taking work; leaving the loop closes both listings.
+      if (signal.aborted) break;
+      if (entry.source !== undefined) counts.listedGcs++;
+      if (entry.sink !== undefined) counts.listedS3++;
+      if (!inShard(entry.name, shard)) {
+        if (entry.source !== undefined) counts.otherShards++;
+        continue;
+      }
+      if (options.isExcluded?.(entry.name) === true) {
+        if (entry.source !== undefined) counts.excluded++;
+        continue;
+      }
+      const work = visit(entry);
+      if (work === undefined) continue;
+      const task: Promise<void> = limit(work)
+        // A task that breaks its contract still must not break the pool.
+        .catch((err: unknown) => void (error ??= err instanceof Error ? err : new Error(String(err))))
+        .finally(() => running.delete(task));
+      running.add(task);
+      // Backpressure: read no further ahead than the workers need.
+      while (limit.pendingCount >= concurrency) await Promise.race(running);
+    }
+    listingDone = !signal.aborted;
+  } catch (err) {
+    if (!signal.aborted) error = err instanceof Error ? err : new Error(String(err));
+  } finally {
+    await Promise.all(running);
+  }
+  return { listingDone, interrupted: signal.aborted, error };
+}

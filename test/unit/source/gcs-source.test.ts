@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import type { Storage } from '@google-cloud/storage';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TransientError } from '../../../src/errors.js';
+import type { SourceObject } from '../../../src/model.js';
+import { GcsSource } from '../../../src/source/gcs-source.js';
+import { FakeGcsServer } from '../../support/fake-gcs-server.js';
+
+const BUCKET = 'source-bucket';
+const live = new AbortController().signal;
+
+let gcs: FakeGcsServer;
+let storage: Storage;
+let source: GcsSource;
+
+beforeEach(async () => {
+  // The library prefers this variable to apiEndpoint; the fake must win.
+  vi.stubEnv('STORAGE_EMULATOR_HOST', undefined);
+  gcs = await FakeGcsServer.start();
+  storage = gcs.storage();
+  source = new GcsSource(storage, { stallTimeoutMs: 20_000, endpoint: 'http://fake-gcs' });
+});
+
+afterEach(async () => {
+  await gcs.close();
+  vi.unstubAllEnvs();
+});
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const mediaRequests = () => gcs.requests.filter((r) => r.query.get('alt') === 'media');
+
+describe('GcsSource.stat', () => {
+  it('maps the object resource to a SourceObject', async () => {
+    const bytes = Buffer.from('a,b\n1,2\n');
+    const generation = gcs.put(BUCKET, 'dir/report.csv', {
+      bytes,
+      resource: {
+        contentType: 'text/csv',
+        contentEncoding: 'identity',
+        contentDisposition: 'attachment; filename="report.csv"',
+        contentLanguage: 'en',
+        cacheControl: 'public, max-age=60',
+        metageneration: '3',
+        metadata: { owner: 'data-team', note: 'café ☕', removed: null },
+      },
+    });
+    const object = await source.stat({ bucket: BUCKET, name: 'dir/report.csv', generation }, live);
+    expect(object).toEqual({
+      bucket: BUCKET,
+      name: 'dir/report.csv',
+      generation,
+      metageneration: '3',
+      size: bytes.length,
+      crc32c: expect.any(String),
+      md5Hash: expect.any(String),
+      contentType: 'text/csv',
+      contentEncoding: 'identity',
+      contentDisposition: 'attachment; filename="report.csv"',
+      contentLanguage: 'en',
+      cacheControl: 'public, max-age=60',
+      metadata: { owner: 'data-team', note: 'café ☕' },
+      timeCreated: '2024-05-01T12:00:00.000Z',
+    } satisfies SourceObject);
+    expect(gcs.requests.map((r) => [r.path, r.query.get('generation')])).toEqual([[`/storage/v1/b/${BUCKET}/o/dir/report.csv`, generation]]);
+  });
+
+  it('without a generation, asks for the live one; with one, gets exactly that one', async () => {
+    const first = gcs.put(BUCKET, 'o', { bytes: Buffer.from('one') });
+    const second = gcs.put(BUCKET, 'o', { bytes: Buffer.from('two!') });
+    expect(await source.stat({ bucket: BUCKET, name: 'o' }, live)).toMatchObject({ generation: second, size: 4 });
+    expect(await source.stat({ bucket: BUCKET, name: 'o', generation: first }, live)).toMatchObject({ generation: first, size: 3 });
+    expect(gcs.requests.map((r) => r.query.get('generation'))).toEqual([null, first]);
+  });
+
+  it('is undefined for an absent object or generation', async () => {
+    gcs.put(BUCKET, 'o', { bytes: Buffer.from('x') });
+    expect(await source.stat({ bucket: BUCKET, name: 'missing' }, live)).toBeUndefined();
+    expect(await source.stat({ bucket: BUCKET, name: 'o', generation: '1' }, live)).toBeUndefined();
+  });
+
+  it.each([
+    [403, 'forbidden'],
+    [429, 'rateLimitExceeded'],
+    [503, 'backendError'],
+  ])('a %d (%s) is a transient failure naming the object', async (status, reason) => {
+    gcs.intercept = () => ({ status, json: { error: { code: status, message: 'no', errors: [{ reason }] } } });
+    const error = await source.stat({ bucket: BUCKET, name: 'o', generation: '42' }, live).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ code: reason });
+    expect((error as Error).message).toContain(`gs://${BUCKET}/o#42`);
+  });
+});
+
+describe('GcsSource.read', () => {
+  it('reads the generation it was given, even when a newer one is live', async () => {
+    const old = randomBytes(300_000);
+    const object = (await source.stat({ bucket: BUCKET, name: 'o', generation: gcs.put(BUCKET, 'o', { bytes: old }) }, live))!;
+    gcs.put(BUCKET, 'o', { bytes: Buffer.from('newer') });
+    expect((await readAll(source.read(object, live))).equals(old)).toBe(true);
+    expect(mediaRequests().map((r) => r.query.get('generation'))).toEqual([object.generation]);
+  });
+
+  it('never decompresses: a gzip-encoded object arrives as the stored gzip bytes', async () => {
+    const text = Buffer.from('<html>'.padEnd(50_000, 'x'));
+    const stored = gzipSync(text);
+    const generation = gcs.put(BUCKET, 'page.html', { bytes: stored, resource: { contentType: 'text/html', contentEncoding: 'gzip' } });
+    const object = (await source.stat({ bucket: BUCKET, name: 'page.html', generation }, live))!;
+    const got = await readAll(source.read(object, live));
+    expect(got.equals(stored)).toBe(true);
+    expect(mediaRequests()[0]!.headers['accept-encoding']).toMatch(/gzip/);
+  });
+
+  it('a generation gone before the read: the stream errors with a classified error naming it', async () => {
+    const object: SourceObject = { bucket: BUCKET, name: 'gone', generation: '7', metageneration: '1', size: 3, metadata: {} };
+    const error = await readAll(source.read(object, live)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toContain(`gs://${BUCKET}/gone#7`);
+  });
+
+  it('destroying the stream stops the download', async () => {
+    gcs.chunkDelayMs = 20;
+    const generation = gcs.put(BUCKET, 'slow', { bytes: randomBytes(64 * 1024 * 50) });
+    const object = (await source.stat({ bucket: BUCKET, name: 'slow', generation }, live))!;
+    const stream = source.read(object, live);
+    await new Promise((resolve) => stream.once('data', resolve));
+    stream.destroy();
+    expect(await mediaRequests()[0]!.settled).toBe('cancelled');
+  });
+
+  it('an already aborted signal gives a destroyed stream', () => {
+    const object: SourceObject = { bucket: BUCKET, name: 'o', generation: '7', metageneration: '1', size: 3, metadata: {} };
+    expect(source.read(object, AbortSignal.abort()).destroyed).toBe(true);
+  });
+});
