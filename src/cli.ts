@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { main } from './main/dispatch.js';
 import { EXIT } from './main/exit-status.js';
 
-/** Process entry: the only place that touches process.env, argv and signals. */
+/** Process entry: the only code that touches process.env, argv and signals. */
 async function runProcess(): Promise<void> {
   const controller = new AbortController();
   // Every in-flight copy and SDK request listens on this one signal; with
@@ -20,9 +20,9 @@ async function runProcess(): Promise<void> {
   process.on('SIGINT', onSignal);
   const env = { ...process.env };
   // @google-cloud/storage reads STORAGE_EMULATOR_HOST itself and then drops the
-  // /storage/v1 path from its base URL (googleapis/nodejs-storage#1314), which
-  // breaks every JSON API call against fake-gcs-server. Config passes the value
-  // as `apiEndpoint` instead, which builds both the JSON and upload URLs right.
+  // /storage/v1 path from its base URL, which breaks every JSON API call against
+  // fake-gcs-server. Config passes the value as `apiEndpoint` instead, which
+  // builds both the JSON and upload URLs right.
   delete process.env.STORAGE_EMULATOR_HOST;
   try {
     process.exitCode = await main(process.argv.slice(2), {
@@ -31,6 +31,12 @@ async function runProcess(): Promise<void> {
       stderr: (t) => process.stderr.write(t),
       stderrIsTTY: process.stderr.isTTY === true,
       signal: controller.signal,
+      setProcessEnv: (vars) => {
+        for (const [key, value] of Object.entries(vars)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+      },
     });
   } catch (err) {
     process.stderr.write(`gcs2s3: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -6,7 +6,7 @@
 import { VARIABLES, type Command, type Variable } from './variables.js';
 
 /** "required", "required for `serve` unless `PUSH_AUTH=disabled`", or the default (Markdown). */
-export function describeDefault(variable: Variable): string {
+function describeDefault(variable: Variable): string {
   if (variable.required === 'always') return 'required';
   const need = variable.required;
   if (need !== undefined) {
@@ -18,7 +18,7 @@ export function describeDefault(variable: Variable): string {
 }
 
 /** The meaning with its limits and fallbacks, e.g. "STS DurationSeconds (900–43200)" (Markdown). */
-export function describeMeaning(variable: Variable): string {
+function describeMeaning(variable: Variable): string {
   const notes = [variable.limits, ...(variable.fallbacks ?? []).map((f) => `else \`${f}\``)].filter((n) => n !== undefined);
   return notes.length === 0 ? variable.help : `${variable.help} (${notes.join('; ')})`;
 }

@@ -27,7 +27,7 @@ import {
 /** The commands of the `gcs2s3` binary. */
 export type Command = 'copy' | 'pull' | 'serve' | 'backfill' | 'verify' | 'demo';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export type LogFormat = 'text' | 'json';
 export type TraceExporter = 'none' | 'cloud-trace';
 

@@ -42,7 +42,7 @@ export interface WebIdentityCredentialProvider extends AwsCredentialIdentityProv
   invalidate(): void;
 }
 
-/** The SDK refreshes 5 minutes before `expiration` (smithy memoizeIdentityProvider). */
+/** The AWS SDK asks a provider for new credentials 5 minutes before their `expiration`. */
 const SDK_REFRESH_WINDOW_MS = 5 * 60_000;
 
 /**
@@ -217,7 +217,7 @@ function messageOf(err: unknown): string {
 }
 
 /** STS error code without the SDK's `Exception` suffix (`InvalidIdentityTokenException` → `InvalidIdentityToken`). */
-export function stsCode(err: unknown): string {
+function stsCode(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string } | undefined;
   const raw = e?.Code ?? e?.name ?? e?.code ?? 'UnknownError';
   return raw === 'ExpiredTokenException' ? 'ExpiredToken' : raw.replace(/Exception$/, '');

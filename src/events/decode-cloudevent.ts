@@ -47,7 +47,7 @@ export interface StorageCloudEvent {
 }
 
 /** Eventarc's Cloud Storage event types and the notification event each one corresponds to. */
-export const STORAGE_CLOUDEVENT_TYPES: Readonly<Record<string, GcsEventType>> = {
+const STORAGE_CLOUDEVENT_TYPES: Readonly<Record<string, GcsEventType>> = {
   'google.cloud.storage.object.v1.finalized': 'OBJECT_FINALIZE',
   'google.cloud.storage.object.v1.metadataUpdated': 'OBJECT_METADATA_UPDATE',
   'google.cloud.storage.object.v1.deleted': 'OBJECT_DELETE',
@@ -55,7 +55,7 @@ export const STORAGE_CLOUDEVENT_TYPES: Readonly<Record<string, GcsEventType>> = 
 };
 
 /** Eventarc's type for a Pub/Sub message: `data` is a push envelope. */
-export const PUBSUB_MESSAGE_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
+const PUBSUB_MESSAGE_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
 
 const SOURCE_PATTERN = /^\/\/storage\.googleapis\.com\/projects\/_\/buckets\/([^/]+)$/;
 const SUBJECT_PREFIX = 'objects/';

@@ -8,7 +8,7 @@ import { isGeneration } from '../model.js';
  * Longest slice of input echoed in a reason. Reasons reach ERROR logs and 400
  * bodies: enough to recognise the value, never a whole payload.
  */
-export const ECHO_LIMIT = 200;
+const ECHO_LIMIT = 200;
 
 /** A result that is either a value or the reason it could not be had. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };

@@ -9,7 +9,7 @@ import { redactSecrets } from '../errors.js';
 import type { LogRecord, LogFields } from './logger.js';
 import type { TraceContext } from './log-context.js';
 
-export const SEVERITY = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' } as const;
+const SEVERITY = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' } as const;
 
 /** With this `@type`, Error Reporting takes the entry as an error event whatever else it holds. */
 export const REPORTED_ERROR_EVENT = 'type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent';
@@ -49,7 +49,7 @@ export function cloudLoggingEntry(record: LogRecord, settings: EntrySettings): R
  * filter on; asking the metadata server for the project here would put a
  * network call on every log line.
  */
-export function traceFields(trace: TraceContext | undefined, project: string | undefined): LogFields {
+function traceFields(trace: TraceContext | undefined, project: string | undefined): LogFields {
   if (trace === undefined) return {};
   if (project === undefined) return { traceId: trace.traceId, ...(trace.spanId === undefined ? {} : { spanId: trace.spanId }) };
   return {

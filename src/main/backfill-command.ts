@@ -24,7 +24,6 @@ export interface BackfillCommandOverrides {
 }
 
 export const backfillCommand: Command = {
-  summary: 'copy every object under a prefix that S3 lacks or holds stale',
   usage: `Usage: gcs2s3 backfill gs://BUCKET[/PREFIX] [--dry-run] [--concurrency N] [--report FILE]
                        [--include PREFIX]... [--exclude PREFIX]...
 

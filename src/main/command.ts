@@ -12,11 +12,15 @@ export interface CommandContext {
   stderrIsTTY?: boolean;
   /** Fires on SIGTERM/SIGINT: stop taking work, finish or abort what is open. */
   signal: AbortSignal;
+  /**
+   * Sets variables in this process's environment, for the libraries that read
+   * their settings only there (the demo points the Pub/Sub and metadata-server
+   * clients at the local stack). Only src/cli.ts touches process.env itself.
+   */
+  setProcessEnv?: (vars: Record<string, string | undefined>) => void;
 }
 
 export interface Command {
-  /** One line for `gcs2s3 --help` (the list itself lives in dispatch.ts, so --help loads no command). */
-  summary?: string;
   usage: string;
   run(ctx: CommandContext): Promise<number>;
 }

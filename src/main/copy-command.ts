@@ -13,7 +13,6 @@ import { startObservability } from './observability.js';
 import { buildRuntime } from './runtime.js';
 
 export const copyCommand: Command = {
-  summary: 'replicate one object now',
   usage: `Usage: gcs2s3 copy gs://BUCKET/OBJECT[#GENERATION] [--include PREFIX]... [--exclude PREFIX]...
 
 Copies one GCS object (its live generation, or the one given) to

@@ -21,7 +21,6 @@ const ENV_FILE = resolve(ROOT, '.local-stack/env');
 const LOG_FILE = resolve(ROOT, '.local-stack/demo-worker.log');
 
 export const demoCommand: Command = {
-  summary: 'live demo on the local emulator stack (what `npm start` runs)',
   usage: `Usage: gcs2s3 demo
 
 Brings up the local stack (scripts/local-stack.sh up) or reuses it, runs the
@@ -37,9 +36,9 @@ scripts/local-stack.sh down stops it). The worker's JSON log goes to
     const stack = await startStack(ctx, say);
     if (stack === undefined) return 2;
 
-    // The libraries read their emulator variables from process.env (the
-    // storage one excepted, see src/cli.ts): set them for this process.
-    for (const key of ['PUBSUB_EMULATOR_HOST', 'GCE_METADATA_HOST', 'METADATA_SERVER_DETECTION']) process.env[key] = stack[key];
+    // The libraries read their emulator variables from the process environment
+    // (the storage one excepted, see src/cli.ts): set them for this process.
+    ctx.setProcessEnv?.({ PUBSUB_EMULATOR_HOST: stack.PUBSUB_EMULATOR_HOST, GCE_METADATA_HOST: stack.GCE_METADATA_HOST, METADATA_SERVER_DETECTION: stack.METADATA_SERVER_DETECTION });
     const config = parseConfig({ ...stack, LOG_LEVEL: 'info', LOG_FORMAT: ctx.env.LOG_FORMAT }, { command: 'pull', instanceId: instanceIdFrom(ctx.env) });
     const { events, waiters, logger } = watchedLogger(ctx, config);
     const runtime = buildRuntime(config, logger);

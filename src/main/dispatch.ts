@@ -41,7 +41,7 @@ ${exitStatusHelp()}`;
 }
 
 /** A command's --help: its own text, then what is generated from the tables. */
-export function commandHelp(name: CommandName, command: Command): string {
+function commandHelp(name: CommandName, command: Command): string {
   return `${command.usage}\n\n${environmentHelp(name)}\n\n${exitStatusHelp(name)}`;
 }
 

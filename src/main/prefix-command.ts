@@ -60,7 +60,7 @@ export function parsePrefixCommandArgs(args: string[], options: { dryRun: boolea
 }
 
 /** Config with the transfer pool sized for `concurrency` (sockets follow it: see buildRuntime). */
-export function withConcurrency(config: Config, concurrency: number): Config {
+function withConcurrency(config: Config, concurrency: number): Config {
   return { ...config, transfer: { ...config.transfer, maxConcurrentObjects: concurrency } };
 }
 

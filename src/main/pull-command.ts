@@ -9,7 +9,6 @@ import { startObservability } from './observability.js';
 import { buildRuntime } from './runtime.js';
 
 export const pullCommand: Command = {
-  summary: 'run the Pub/Sub pull worker until SIGTERM/SIGINT',
   usage: `Usage: gcs2s3 pull
 
 Subscribes to $PUBSUB_SUBSCRIPTION (GCS notifications of the source bucket)

@@ -9,7 +9,6 @@ import { startObservability } from './observability.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 
 export const serveCommand: Command = {
-  summary: 'HTTP server on $PORT for Pub/Sub push and Eventarc CloudEvents',
   usage: `Usage: gcs2s3 serve
 
 Listens on $PORT (default 8080) and replicates the object named by each
@@ -78,7 +77,7 @@ export function serverOptionsFromRuntime(runtime: Runtime, overrides: Partial<Se
 }
 
 /** The OIDC verifier for PUSH_AUDIENCE / PUSH_SERVICE_ACCOUNT, or none under PUSH_AUTH=disabled. */
-export function authenticatorFromConfig(config: Config): PushAuthenticator {
+function authenticatorFromConfig(config: Config): PushAuthenticator {
   const { push } = config;
   if (push.authDisabled) return noAuthentication;
   // parseConfig requires both for `serve` unless auth is disabled.

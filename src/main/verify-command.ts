@@ -18,7 +18,6 @@ import {
 const HEADS_PER_OBJECT_SLOT = 4;
 
 export const verifyCommand: Command = {
-  summary: 'compare GCS and S3 under a prefix; exit 1 on differences',
   usage: `Usage: gcs2s3 verify gs://BUCKET[/PREFIX] [--concurrency N] [--report FILE]
                      [--include PREFIX]... [--exclude PREFIX]...
 

@@ -71,7 +71,7 @@ export interface HttpRequestEntry {
   protocol: string;
 }
 
-export function httpRequestEntry(req: IncomingMessage, res: ServerResponse, sent: Sent): HttpRequestEntry {
+function httpRequestEntry(req: IncomingMessage, res: ServerResponse, sent: Sent): HttpRequestEntry {
   const entry: HttpRequestEntry = {
     requestMethod: req.method ?? 'GET',
     requestUrl: requestUrl(req),

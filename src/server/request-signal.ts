@@ -46,8 +46,3 @@ export function requestSignal(res: ServerResponse, options: RequestSignalOptions
     },
   };
 }
-
-/** The message of the reason a signal fired with. */
-export function abortReason(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
-}

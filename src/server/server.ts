@@ -57,8 +57,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = MIB;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+const DEFAULT_MAX_BODY_BYTES = MIB;
+const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 
 type Route = 'push' | 'cloudevent';
 const ROUTES: Record<string, Route> = { '/pubsub/push': 'push', '/': 'cloudevent' };

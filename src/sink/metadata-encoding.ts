@@ -1,7 +1,7 @@
 /**
  * S3 carries user metadata in HTTP headers, which must be ASCII. S3 decodes
- * RFC 2047 encoded-words on write and stores UTF-8 (S3 user guide, "User-defined
- * object metadata"), so non-ASCII values travel as `=?UTF-8?B?…?=`.
+ * RFC 2047 encoded-words on write and stores UTF-8, so non-ASCII values
+ * travel as `=?UTF-8?B?…?=`.
  */
 export function encodeMetadataValue(value: string): string {
   // Printable ASCII passes through; anything else (non-ASCII, control characters) is encoded.

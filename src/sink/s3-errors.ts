@@ -5,7 +5,7 @@ import { classifyApiFailure, type ErrorCodes } from '../replicate/classify.js';
 const NODE_HEADER_CODES = ['ERR_INVALID_CHAR', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_INVALID_HTTP_TOKEN'];
 
 /** S3's error codes, by what they mean for a retry. */
-export const S3_ERROR_CODES: ErrorCodes = {
+const S3_ERROR_CODES: ErrorCodes = {
   // 409 ConditionalRequestConflict: another conditional write to the key is in progress.
   precondition: new Set(['PreconditionFailed', 'ConditionalRequestConflict']),
   permanent: new Set([

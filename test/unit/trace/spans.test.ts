@@ -72,12 +72,11 @@ describe('spans of a push request\'s copy (in-memory exporter)', () => {
       expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
       expect(span.resource.attributes).toMatchObject({ 'service.name': 'gcs2s3-test', 'service.version': PACKAGE_VERSION });
     }
-    // The upload and the STS call (made by the S3 client for the copy's first request, its HEAD)
-    // are children of the object's span; the GCS read opens when the upload first reads its body,
-    // so it is the upload's child.
+    // The upload is the object's span's child; the STS call (made here for the upload) and the GCS
+    // read (opened when the upload first reads its body) are the upload's children.
     expect(read!.parentSpanContext?.spanId).toBe(upload!.spanContext().spanId);
     expect(upload!.parentSpanContext?.spanId).toBe(replicate!.spanContext().spanId);
-    expect(sts!.parentSpanContext?.spanId).toBe(replicate!.spanContext().spanId);
+    expect(sts!.parentSpanContext?.spanId).toBe(upload!.spanContext().spanId);
     expect(read!.attributes).toMatchObject({ 'gcs.bucket': 'src', 'gcs.object': 'a.bin', 'gcs.generation': meta.generation, 'object.size': 5000 });
     expect(upload!.attributes).toMatchObject({ 'aws.s3.bucket': 'dest', 'aws.s3.key': 'p/a.bin', 'object.size': 5000 });
     expect(sts!.attributes).toMatchObject({ 'rpc.service': 'STS', 'aws.iam.role_arn': 'arn:aws:iam::123456789012:role/r' });
