@@ -25,13 +25,18 @@ export interface IdTokenOptions {
  * credentials (impersonation) go through the library, raced against the deadline.
  */
 export function googleIdTokenFetcher(options: IdTokenOptions): FetchIdToken {
-  const auth = options.auth ?? new GoogleAuth();
+  let auth = options.auth ?? new GoogleAuth();
   const { timeoutMs } = options;
   return async (audience) => {
     let client: Awaited<ReturnType<GoogleAuth['getClient']>>;
     try {
       client = await withDeadline(auth.getClient(), timeoutMs, `finding Google credentials (metadata server ${options.metadataServerUrl})`);
     } catch (err) {
+      if (err instanceof TimeoutError) {
+        // GoogleAuth keeps its first, still pending, lookup: the next call starts a new one.
+        if (options.auth === undefined) auth = new GoogleAuth();
+        throw new CredentialsError(err.message, { code: 'ETIMEDOUT', cause: err });
+      }
       throw new CredentialsError(`no Google credentials to sign an ID token with (expected a metadata server, e.g. on Cloud Run): ${messageOf(err)}`, { code: 'GoogleCredentialsUnavailable', cause: err });
     }
     if (client instanceof Compute) return await fromMetadataServer(options.metadataServerUrl, audience, timeoutMs);

@@ -14,19 +14,14 @@ export interface Deadlines {
 }
 
 /**
- * @smithy/node-http-handler arms its inactivity timer 3 s after the request
- * starts when the timeout is 6 s or more (DEFER_EVENT_LISTENER_TIME), so a
- * stall is noticed up to this much later than the configured timeout.
- */
-export const STALL_DETECTION_SLACK_MS = 3000;
-
-/**
  * The HTTP handler of an AWS SDK client, with deadlines on every request:
  * `connectionTimeout` bounds the connection, `socketTimeout` the silence of
  * the socket while the body is sent, the answer awaited and read. Not
  * `requestTimeout`: in node-http-handler 4.x that is a wall-clock limit on the
  * whole request, which only warns unless `throwOnRequestTimeout`, and which
- * would cut a large part upload that is still moving.
+ * would cut a large part upload that is still moving. The handler arms its
+ * inactivity timer 3 s into the request when the timeout is 6 s or more, so a
+ * stall is noticed up to 3 s late.
  */
 export function deadlineHandler(deadlines: Deadlines, maxSockets: number): NodeHttpHandler {
   return new ChunkedBodyHandler({
@@ -122,6 +117,6 @@ function targetOf(input: object): string {
   return typeof PartNumber === 'number' ? `${object} part ${PartNumber}` : object;
 }
 
-export function seconds(ms: number): string {
+function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }

@@ -57,6 +57,13 @@ describe('googleIdTokenFetcher', () => {
     expect((err as Error).message).toMatch(message);
   });
 
+  it('bounds the credentials lookup itself, as a transient failure', async () => {
+    const lookingForever = { getClient: () => new Promise(() => undefined) } as unknown as GoogleAuth;
+    const err = await googleIdTokenFetcher({ metadataServerUrl: 'http://169.254.169.254', timeoutMs: 100, auth: lookingForever })('aud').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CredentialsError);
+    expect(err).toMatchObject({ code: 'ETIMEDOUT', retryable: true, message: 'finding Google credentials (metadata server http://169.254.169.254): no answer within 0.1 s' });
+  });
+
   it('bounds other credentials (impersonation) by the same deadline', async () => {
     const stuck = { getClient: async () => ({ fetchIdToken: () => new Promise<string>(() => undefined) }) } as unknown as GoogleAuth;
     const err = await googleIdTokenFetcher({ metadataServerUrl: 'http://unused', timeoutMs: 100, auth: stuck })('aud').catch((e: unknown) => e);
