@@ -28,15 +28,16 @@ describe('watchForStall', () => {
   it('after the first byte, fires at the shorter stallMs and only once', async () => {
     const { from, to, stalls, watch } = piped();
     to.resume();
-    watch(1000, 50);
+    watch(5000, 200);
     from.push(Buffer.from('a'));
-    await sleep(30);
-    from.push(Buffer.from('b'));
-    await sleep(30);
-    expect(stalls).toEqual([]);
-    await sleep(80);
-    expect(stalls).toEqual([{ limitMs: 50, gotFirstByte: true }]);
     await sleep(100);
+    from.push(Buffer.from('b'));
+    await sleep(100);
+    // 200 ms since the first byte, 100 since the last: moving.
+    expect(stalls).toEqual([]);
+    await sleep(300);
+    expect(stalls).toEqual([{ limitMs: 200, gotFirstByte: true }]);
+    await sleep(250);
     expect(stalls).toHaveLength(1);
   });
 
