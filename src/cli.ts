@@ -3,8 +3,25 @@ import { setMaxListeners } from 'node:events';
 import { main } from './main/dispatch.js';
 import { EXIT } from './main/exit-status.js';
 
+/**
+ * The storage library's media download stacks 11 `error` and `close`
+ * listeners on one PassThrough per response (its own pipeline's, the HTTP
+ * client's and the retry layer's): a fixed number per download, not a leak,
+ * but one past Node's warning threshold of 10, printed to every user of
+ * `copy` and the demo. That warning alone is dropped; every other warning is
+ * printed as Node would.
+ */
+function printWarningsButBoundedLibraryListeners(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { emitter?: object; count?: number }) => {
+    const bounded = warning.name === 'MaxListenersExceededWarning' && warning.emitter?.constructor.name === 'PassThrough' && (warning.count ?? Infinity) <= 16;
+    if (!bounded) process.stderr.write(`(node:${process.pid}) ${warning.name}: ${warning.message}\n`);
+  });
+}
+
 /** Process entry: the only code that touches process.env, argv and signals. */
 async function runProcess(): Promise<void> {
+  printWarningsButBoundedLibraryListeners();
   const controller = new AbortController();
   // Every in-flight copy and SDK request listens on this one signal; with
   // hundreds of them Node's default limit of 10 would warn of a leak that is not one.

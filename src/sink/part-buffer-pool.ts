@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors.js';
 import { choosePartSize, MIB } from './part-size.js';
 
 /**
@@ -36,6 +37,8 @@ export interface PartBufferPoolOptions {
   bufferBytes: number;
   /** Buffers the process may hold at once: MAX_CONCURRENT_OBJECTS × PART_QUEUE_SIZE (default 8 × 4 = 32). */
   buffers: number;
+  /** Allocates a buffer (tests make it fail). Default Buffer.allocUnsafeSlow. */
+  allocate?: (bytes: number) => Buffer;
 }
 
 /** Buffers lent now (in slots of `bufferBytes`), the most ever lent, and the pooled buffers that exist. */
@@ -70,6 +73,7 @@ export class PartBufferPool {
   readonly bufferBytes: number;
   /** Slots of `bufferBytes` that may be lent at once. */
   readonly max: number;
+  readonly #allocate: (bytes: number) => Buffer;
   readonly #free: Buffer[] = [];
   readonly #waiters: Waiter[] = [];
   #allocated = 0;
@@ -78,6 +82,7 @@ export class PartBufferPool {
 
   constructor(options: PartBufferPoolOptions) {
     const { bufferBytes, buffers } = options;
+    this.#allocate = options.allocate ?? ((bytes) => Buffer.allocUnsafeSlow(bytes));
     if (!Number.isInteger(bufferBytes) || bufferBytes <= 0) throw new RangeError(`bufferBytes must be a positive integer, got ${bufferBytes}`);
     if (!Number.isInteger(buffers) || buffers <= 0) throw new RangeError(`buffers must be a positive integer, got ${buffers}`);
     this.bufferBytes = bufferBytes;
@@ -104,14 +109,14 @@ export class PartBufferPool {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.#waiters.length === 0 && this.#inUse + slots <= this.max) {
       this.#take(slots);
-      return Promise.resolve(make());
+      return this.#made(slots, make);
     }
     return new Promise<PartBuffer>((resolve, reject) => {
       const waiter: Waiter = {
         slots,
         grant: () => {
           signal.removeEventListener('abort', onAbort);
-          resolve(make());
+          this.#made(slots, make).then(resolve, reject);
         },
       };
       const onAbort = (): void => {
@@ -125,13 +130,29 @@ export class PartBufferPool {
     });
   }
 
+  /**
+   * The buffer for slots just taken. An allocation that fails (a part size
+   * the machine's memory cannot hold) gives the slots back at once: kept,
+   * they would stall every later part for ever. It fails the part as a
+   * permanent error naming the size.
+   */
+  #made(slots: number, make: () => PartBuffer): Promise<PartBuffer> {
+    try {
+      return Promise.resolve(make());
+    } catch (err) {
+      this.#give(slots);
+      const bytes = slots * this.bufferBytes;
+      return Promise.reject(new PermanentError(`could not allocate a part buffer of ${bytes} bytes (PART_SIZE_MIB too large for this machine's memory?): ${err instanceof Error ? err.message : String(err)}`, { code: 'PartBufferAllocationFailed', cause: err }));
+    }
+  }
+
   /** One slot's buffer: a cached one, else a new one (the slot is already taken, so the total stays within `max`). */
   #pooled(): PartBuffer {
     let buffer = this.#free.pop();
     if (buffer === undefined) {
-      this.#allocated++;
       // Unpooled: each buffer is its own allocation, returned whole to the pool.
-      buffer = Buffer.allocUnsafeSlow(this.bufferBytes);
+      buffer = this.#allocate(this.bufferBytes);
+      this.#allocated++;
     }
     const bytes = buffer;
     return once(bytes, () => {
@@ -146,7 +167,7 @@ export class PartBufferPool {
       this.#free.pop();
       this.#allocated--;
     }
-    return once(Buffer.allocUnsafeSlow(partBytes), () => this.#give(slots));
+    return once(this.#allocate(partBytes), () => this.#give(slots));
   }
 
   #take(slots: number): void {

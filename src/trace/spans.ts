@@ -11,8 +11,12 @@ import { redactSecrets } from '../errors.js';
 import { PACKAGE_VERSION } from '../log/version.js';
 
 /** Runs `fn` inside a new client span, a child of the active one (the push request's, for `serve`). */
-export async function inClientSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-  const span = startClientSpan(name, attributes);
+export function inClientSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
+  return inSpan(startClientSpan(name, attributes), fn);
+}
+
+/** Runs `fn` with `span` active, marks it failed if `fn` throws, and ends it. */
+async function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
   try {
     return await context.with(trace.setSpan(context.active(), span), fn);
   } catch (err) {
@@ -57,16 +61,8 @@ export function spanOverStream<S extends Readable>(name: string, attributes: Att
  * call and S3 upload share one parent (and one trace outside `serve`, where no
  * request brings one).
  */
-export async function inReplicationSpan<T>(attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-  const span = trace.getTracer('gcs2s3', PACKAGE_VERSION).startSpan('replicate', { kind: SpanKind.INTERNAL, attributes });
-  try {
-    return await context.with(trace.setSpan(context.active(), span), fn);
-  } catch (err) {
-    markFailed(span, err);
-    throw err;
-  } finally {
-    span.end();
-  }
+export function inReplicationSpan<T>(attributes: Attributes, fn: () => Promise<T>): Promise<T> {
+  return inSpan(trace.getTracer('gcs2s3', PACKAGE_VERSION).startSpan('replicate', { kind: SpanKind.INTERNAL, attributes }), fn);
 }
 
 function startClientSpan(name: string, attributes: Attributes): Span {

@@ -11,7 +11,7 @@ import { buildRuntime, type RuntimeOverrides } from '../../src/main/runtime.js';
 import type { ObjectEvent } from '../../src/model.js';
 import { replicateObject } from '../../src/replicate/replicate-object.js';
 import type { S3Sink } from '../../src/sink/s3-sink.js';
-import { adminS3, gcsClient, headS3, listMultipartUploads, readS3, ROOT, stackConfig, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, headS3, listMultipartUploads, readS3, ROOT, stackConfig, stackEnv, uniquePrefix, useStackEnv, uploadToGcs } from '../support/stack.js';
 import { ThrottledSource } from '../support/throttled-source.js';
 
 const MiB = 1024 * 1024;
@@ -35,11 +35,8 @@ afterAll(async () => {
   s3?.destroy();
 });
 
-async function upload(name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
-  const file = gcs.bucket(env.GCS_BUCKET!).file(name);
-  await file.save(bytes, { resumable: false, gzip: false, validation: false, metadata });
-  const [meta] = await file.getMetadata();
-  return String(meta.generation);
+function upload(name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
+  return uploadToGcs(gcs, env.GCS_BUCKET!, name, bytes, metadata);
 }
 
 function runtimeFor(overrides: Record<string, string> = {}, runtimeOverrides: RuntimeOverrides = {}) {

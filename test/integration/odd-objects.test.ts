@@ -9,7 +9,7 @@ import type { Source } from '../../src/replicate/ports.js';
 import { replicateObject } from '../../src/replicate/replicate-object.js';
 import { decodeMetadataValue } from '../../src/sink/metadata-encoding.js';
 import { toSourceObject } from '../../src/source/gcs-source.js';
-import { adminS3, gcsClient, headS3, stackConfig, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, headS3, stackConfig, uniquePrefix, useStackEnv, uploadToGcs } from '../support/stack.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 let env: Record<string, string>;
@@ -29,11 +29,8 @@ afterAll(() => {
   s3?.destroy();
 });
 
-async function upload(name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
-  const file = gcs.bucket(env.GCS_BUCKET!).file(name);
-  await file.save(bytes, { resumable: false, gzip: false, validation: false, metadata });
-  const [meta] = await file.getMetadata();
-  return String(meta.generation);
+function upload(name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
+  return uploadToGcs(gcs, env.GCS_BUCKET!, name, bytes, metadata);
 }
 
 function runtimeFor(overrides: Record<string, string> = {}) {

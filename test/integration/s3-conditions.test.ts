@@ -7,7 +7,7 @@ import { buildRuntime } from '../../src/main/runtime.js';
 import type { ObjectEvent, Outcome, SinkObject } from '../../src/model.js';
 import type { Sink, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
 import { replicateObject, type ReplicateDeps } from '../../src/replicate/replicate-object.js';
-import { adminS3, gcsClient, headS3, readS3, stackConfig, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, headS3, readS3, stackConfig, uniquePrefix, useStackEnv, uploadToGcs } from '../support/stack.js';
 
 let env: Record<string, string>;
 let gcs: Storage;
@@ -26,11 +26,8 @@ afterAll(() => {
   s3?.destroy();
 });
 
-async function upload(name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
-  const file = gcs.bucket(env.GCS_BUCKET!).file(name);
-  await file.save(bytes, { resumable: false, gzip: false, validation: false, metadata });
-  const [meta] = await file.getMetadata();
-  return String(meta.generation);
+function upload(name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
+  return uploadToGcs(gcs, env.GCS_BUCKET!, name, bytes, metadata);
 }
 
 async function replicate(event: ObjectEvent, adapt: (deps: ReplicateDeps) => ReplicateDeps = (d) => d): Promise<Outcome> {

@@ -91,3 +91,11 @@ export async function deleteS3Prefix(s3: S3Client, bucket: string, prefix: strin
     await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
   }
 }
+
+/** Uploads `bytes` to gs://bucket/name as stored (no gzip, one request); resolves to the new generation. */
+export async function uploadToGcs(gcs: Storage, bucket: string, name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
+  const file = gcs.bucket(bucket).file(name);
+  await file.save(bytes, { resumable: false, gzip: false, validation: false, metadata });
+  const [meta] = await file.getMetadata();
+  return String(meta.generation);
+}

@@ -101,6 +101,47 @@ describe('PartBufferPool', () => {
     held.release();
   });
 
+  it('a failed allocation gives its slot back and fails the part permanently, naming the size', async () => {
+    let failures = 1;
+    const pool = new PartBufferPool({
+      bufferBytes: 5 * MIB,
+      buffers: 1,
+      allocate: (bytes) => {
+        if (failures-- > 0) throw new RangeError('Array buffer allocation failed');
+        return Buffer.allocUnsafeSlow(bytes);
+      },
+    });
+    const parts = pool.partsFor(MULTIPART);
+    const first = parts.acquire(live);
+    await expect(first).rejects.toMatchObject({ name: 'PermanentError', code: 'PartBufferAllocationFailed', retryable: false });
+    await expect(first).rejects.toThrow(/part buffer of 5242880 bytes/);
+    // The slot is free again: the next part gets a buffer instead of waiting for ever.
+    expect(pool.stats.inUse).toBe(0);
+    const next = await settled(parts.acquire(live));
+    expect(next).not.toBe('pending');
+  });
+
+  it('a waiter whose allocation fails is rejected, and the one behind it still served', async () => {
+    let calls = 0;
+    const pool = new PartBufferPool({
+      bufferBytes: 5 * MIB,
+      buffers: 1,
+      allocate: (bytes) => {
+        if (++calls === 2) throw new RangeError('Array buffer allocation failed');
+        return Buffer.allocUnsafeSlow(bytes);
+      },
+    });
+    // Grown parts (objects over 10,000 parts) are allocated each time, never taken from the cache.
+    const parts = pool.partsFor(5 * MIB * 10_000 + 1);
+    const held = await parts.acquire(live);
+    const failing = parts.acquire(live);
+    const after = parts.acquire(live);
+    held.release();
+    await expect(failing).rejects.toMatchObject({ code: 'PartBufferAllocationFailed' });
+    expect((await after).bytes.length).toBe(6 * MIB);
+    expect(pool.stats.inUse).toBe(1);
+  });
+
   it('refuses nonsense sizes', () => {
     expect(() => new PartBufferPool({ bufferBytes: 0, buffers: 1 })).toThrow(RangeError);
     expect(() => new PartBufferPool({ bufferBytes: 8, buffers: 0 })).toThrow(RangeError);
