@@ -11,10 +11,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectReplicated, uploadToGcs } from '../support/fault-worker.js';
+import { expectReplicated } from '../support/fault-worker.js';
 import { startCli, stopAll } from '../support/processes.js';
 import { createTestSubscription, pubsubClient } from '../support/pubsub.js';
-import { adminS3, gcsClient, headS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, headS3, stackEnv, uniquePrefix, uploadToGcs, useStackEnv } from '../support/stack.js';
 import { startToxiproxy, type Proxy, type Toxiproxy } from '../support/toxiproxy.js';
 
 /** Ports of our own (faults-network.test.ts has 18474 and 18401-18404). */
@@ -52,7 +52,7 @@ function cliEnv(extra: Record<string, string>): Record<string, string | undefine
 describe('an S3 endpoint that accepts connections and never answers', () => {
   it('gcs2s3 copy exits 1 at the deadline, with one line naming the S3 endpoint', async () => {
     const name = `${uniquePrefix('blackhole-copy')}hello.txt`;
-    await uploadToGcs(gcs, name, Buffer.from('never answered'));
+    await uploadToGcs(gcs, env.GCS_BUCKET!, name, Buffer.from('never answered'));
     const toxic = await blackhole.addToxic({ type: 'timeout', stream: 'upstream', timeout: 0 });
     try {
       const started = Date.now();
@@ -82,7 +82,7 @@ describe('an S3 endpoint that accepts connections and never answers', () => {
       expect(await healthz()).toBe(200);
       const name = `${prefix}stuck.bin`;
       const bytes = randomBytes(64 * 1024);
-      const generation = await uploadToGcs(gcs, name, bytes);
+      const generation = await uploadToGcs(gcs, env.GCS_BUCKET!, name, bytes);
       // Each attempt stalls for 3 × 2 s; past 1 s of that, the process reports itself stuck.
       await until(async () => (await healthz()) === 503, 15_000);
       expect(worker.lines.some((l) => l.severity === 'ERROR' && /no progress for \d+ s with 1 copies in flight/.test(String(l.message)))).toBe(true);

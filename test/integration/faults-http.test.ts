@@ -12,9 +12,9 @@ import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gcsError, gcsKind, s3Error, s3Kind, startFaultProxy, stsError, stsKind, type FaultProxy } from '../support/fault-proxy.js';
-import { expectReplicated, startFaultWorker, uploadToGcs, type FaultWorker, type LogLine } from '../support/fault-worker.js';
+import { expectReplicated, startFaultWorker, type FaultWorker, type LogLine } from '../support/fault-worker.js';
 import { pubsubClient } from '../support/pubsub.js';
-import { adminS3, gcsClient, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, stackEnv, uniquePrefix, uploadToGcs, useStackEnv } from '../support/stack.js';
 
 const MiB = 1024 * 1024;
 let gcs: Storage;
@@ -69,7 +69,7 @@ async function sourceObject(label: string, size = 6 * MiB) {
   const name = `${uniquePrefix(label)}object.bin`;
   const bytes = randomBytes(size);
   const headers = { contentType: 'application/x-fault-test', metadata: { fault: label } };
-  const generation = await uploadToGcs(gcs, name, bytes, headers);
+  const generation = await uploadToGcs(gcs, stackEnv().GCS_BUCKET!, name, bytes, headers);
   return { name, bytes, generation, contentType: headers.contentType, metadata: headers.metadata };
 }
 

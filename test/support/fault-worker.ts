@@ -1,6 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PubSub, Subscription, Topic } from '@google-cloud/pubsub';
-import type { Storage } from '@google-cloud/storage';
 import { expect } from 'vitest';
 import { eventPolicyFromConfig } from '../../src/events/types.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -73,14 +72,6 @@ export async function waitForLine(lines: LogLine[], match: (line: LogLine) => bo
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Uploads `bytes` to the stack's source bucket; returns the generation. */
-export async function uploadToGcs(gcs: Storage, name: string, bytes: Buffer, metadata: Record<string, unknown> = {}): Promise<string> {
-  const file = gcs.bucket(stackEnv().GCS_BUCKET!).file(name);
-  await file.save(bytes, { resumable: false, validation: false, metadata });
-  const [meta] = await file.getMetadata();
-  return String(meta.generation);
 }
 
 /**
