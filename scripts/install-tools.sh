@@ -5,7 +5,7 @@
 #
 #   bash scripts/install-tools.sh        (also run by `npm run setup`)
 #
-# Needs: go (builds fake-gcs-server and MinIO from the Go module proxy), java and
+# Needs: go (builds fake-gcs-server, MinIO and Toxiproxy from the Go module proxy), java and
 # Google's Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator).
 set -euo pipefail
 
@@ -18,6 +18,10 @@ FAKE_GCS_MODULE=github.com/fsouza/fake-gcs-server
 FAKE_GCS_VERSION=v1.55.1
 MINIO_MODULE=github.com/minio/minio
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+# Shopify's TCP fault proxy; the fault-injection tests (test/integration/faults*.test.ts)
+# start their own on private ports.
+TOXIPROXY_MODULE=github.com/Shopify/toxiproxy/v2/cmd/server
+TOXIPROXY_VERSION=v2.5.0
 # fake-gcs-server v1.55.1's go.mod says `go 1.25.8`; MinIO's says 1.24.
 GO_MIN_VERSION=1.25.8
 
@@ -59,15 +63,19 @@ is_installed() {
   local name=$1 module=$2 version=$3 exe="$BIN/$1"
   [[ -x "$exe" ]] || return 1
   if [[ -f "$exe.version" && "$(cat "$exe.version")" == "$module@$version" ]]; then return 0; fi
-  if go version -m "$exe" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+${module}[[:space:]]+${version}([[:space:]]|$)"; then
-    echo "$module@$version" >"$exe.version"
-    return 0
-  fi
+  # `module` may be a package inside the module (Toxiproxy's cmd/server): its `mod` line names the module root.
+  local mod ver
+  while read -r mod ver; do
+    if [[ ("$module" == "$mod" || "$module" == "$mod/"*) && "$ver" == "$version" ]]; then
+      echo "$module@$version" >"$exe.version"
+      return 0
+    fi
+  done < <(go version -m "$exe" 2>/dev/null | awk '$1 == "mod" { print $2, $3 }')
   return 1
 }
 
 install_tool() {
-  local name=$1 module=$2 version=$3
+  local name=$1 module=$2 version=$3 built=${4:-}
   if is_installed "$name" "$module" "$version"; then
     echo "install-tools: $name $version already installed"
     return 0
@@ -78,6 +86,8 @@ install_tool() {
   # CGO off: both are pure Go and static binaries survive libc upgrades.
   CGO_ENABLED=0 GOBIN="$BIN" go install "$module@$version" ||
     fail "building $name failed (go install $module@$version); see the output above"
+  # go install names the binary after the package's last path element (cmd/server → server).
+  [[ -z "$built" ]] || mv -f "$BIN/$built" "$BIN/$name"
   echo "$module@$version" >"$BIN/$name.version"
   echo "install-tools: $name built in $((SECONDS - started))s"
 }
@@ -86,4 +96,5 @@ check_prerequisites
 mkdir -p "$BIN"
 install_tool fake-gcs-server "$FAKE_GCS_MODULE" "$FAKE_GCS_VERSION"
 install_tool minio "$MINIO_MODULE" "$MINIO_VERSION"
+install_tool toxiproxy-server "$TOXIPROXY_MODULE" "$TOXIPROXY_VERSION" server
 echo "install-tools: ready (go $(go env GOVERSION), java, $(find_pubsub_emulator))"

@@ -46,6 +46,35 @@ export class AbortedError extends TransientError {
   override readonly name = 'AbortedError';
 }
 
+/**
+ * A network call made no progress within its deadline (no connection, or no
+ * byte moved for the stall timeout) and was cut off. Its message names the
+ * service, operation and endpoint; `code` is ETIMEDOUT, as Node names it.
+ */
+export class TimeoutError extends TransientError {
+  override readonly name = 'TimeoutError';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, { code: 'ETIMEDOUT', ...details });
+  }
+}
+
+/**
+ * `work`, or a TimeoutError naming `what` once `ms` have passed. For calls of
+ * libraries that take neither a timeout nor a signal: the work itself may go
+ * on, but the caller is no longer held by it.
+ */
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Obtaining AWS credentials (Google ID token or STS) failed. */
 export class CredentialsError extends TransientError {
   override readonly name = 'CredentialsError';

@@ -73,6 +73,17 @@ export interface Config {
      */
     requestTimeoutSeconds: number;
   };
+  /** Deadlines: every network call and stream is aborted when it stops making progress (README "Deadlines and liveness"). */
+  network: {
+    /** CONNECT_TIMEOUT_SECONDS in ms: a connection not established within this is abandoned. Default 10 s. */
+    connectTimeoutMs: number;
+    /** STALL_TIMEOUT_SECONDS in ms: a request or stream moving no byte for this long is aborted. Default 20 s. */
+    stallTimeoutMs: number;
+    /** LIVENESS_TIMEOUT_SECONDS in ms: `/healthz` of pull and serve answers 503 once copies are in flight this long without progress. Default 600 s. */
+    livenessTimeoutMs: number;
+    /** GCE_METADATA_HOST (or GCE_METADATA_IP): the metadata server's base URL. Default http://169.254.169.254. */
+    metadataServerUrl: string;
+  };
   gcs: {
     /**
      * STORAGE_EMULATOR_HOST: a GCS emulator's base URL (`http://host:port`, or
@@ -135,6 +146,12 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
       jwksUrl: v.PUSH_JWKS_URL,
       port: v.PORT,
       requestTimeoutSeconds: v.PUSH_REQUEST_TIMEOUT_SECONDS,
+    },
+    network: {
+      connectTimeoutMs: v.CONNECT_TIMEOUT_SECONDS * 1000,
+      stallTimeoutMs: v.STALL_TIMEOUT_SECONDS * 1000,
+      livenessTimeoutMs: v.LIVENESS_TIMEOUT_SECONDS * 1000,
+      metadataServerUrl: v.GCE_METADATA_HOST,
     },
     gcs: { endpoint: v.STORAGE_EMULATOR_HOST },
     project: v.GOOGLE_CLOUD_PROJECT,

@@ -188,6 +188,9 @@ const SPECS = {
   MAX_CONCURRENT_OBJECTS: integer({ help: 'objects copied at once per process; `verify` sends 4 times as many HEADs', readBy: POOLED, section: 'main' }, 8, 1, 1000),
   PART_SIZE_MIB: integer({ help: 'multipart part size in MiB, grown for objects over 10,000 parts', readBy: WRITERS, section: 'main' }, 16, S3_MIN_PART_BYTES / MIB, S3_MAX_PART_BYTES / MIB),
   PART_QUEUE_SIZE: integer({ help: 'parts in flight per object: memory is at most this × part size per object', readBy: WRITERS, section: 'main' }, 4, 1, 64),
+  CONNECT_TIMEOUT_SECONDS: integer({ help: 'a connection to S3, STS, GCS or the metadata server that is not up within this is abandoned, and the request retried', readBy: CLOUD, section: 'main' }, 10, 1, 300),
+  STALL_TIMEOUT_SECONDS: integer({ help: 'a request or stream that moves no byte for this long is aborted with a transient error naming the service, operation and endpoint', readBy: CLOUD, section: 'main' }, 20, 1, 3600),
+  LIVENESS_TIMEOUT_SECONDS: integer({ help: '`GET /healthz` answers 503 once copies have been in flight this long with none finishing and no byte read', readBy: EVENTS, section: 'main' }, 600, 1, 86400),
   CLOUD_RUN_TASK_COUNT: optional({ help: 'set by Cloud Run Jobs: the number of tasks sharing the names', default: '1', limits: `1–${MAX_TASKS.toLocaleString('en-US')}`, readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
     parseShard({ CLOUD_RUN_TASK_COUNT: raw, CLOUD_RUN_TASK_INDEX: ctx.read('CLOUD_RUN_TASK_INDEX') }).count,
   ),
@@ -213,6 +216,9 @@ const SPECS = {
   AWS_ENDPOINT_URL_S3: optional({ help: 'endpoint for S3 only', default: '`AWS_ENDPOINT_URL`', fallbacks: ['AWS_ENDPOINT_URL'], readBy: CLOUD, section: 'endpoints' }, (raw, ctx) => parseUrl(ctx.name, raw)?.toString()),
   AWS_ENDPOINT_URL_STS: optional({ help: 'endpoint for STS only', default: '`AWS_ENDPOINT_URL`', fallbacks: ['AWS_ENDPOINT_URL'], readBy: CLOUD, section: 'endpoints' }, (raw, ctx) => parseUrl(ctx.name, raw)?.toString()),
   S3_FORCE_PATH_STYLE: optional({ help: '`true`: path-style bucket addressing (MinIO)', default: '`false`', readBy: CLOUD, section: 'endpoints' }, (raw, ctx) => parseBoolean(ctx.name, raw, false)),
+  GCE_METADATA_HOST: optional({ help: 'the metadata server that mints Google ID tokens, `host:port`; google-auth-library reads it too', default: '`169.254.169.254`', fallbacks: ['GCE_METADATA_IP'], readBy: CLOUD, section: 'endpoints' }, (raw, ctx) =>
+    parseGcsEndpoint(ctx.name, raw) ?? 'http://169.254.169.254',
+  ),
   STORAGE_EMULATOR_HOST: optional({ help: 'a GCS emulator: `http://host:port`, or `host:port`', default: 'none (GCS)', readBy: CLOUD, section: 'endpoints' }, (raw, ctx) => parseGcsEndpoint(ctx.name, raw)),
 } satisfies Record<string, VariableSpec<unknown>>;
 

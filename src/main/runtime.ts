@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { createDestination, type Destination, type DestinationOverrides } from '../sink/destination.js';
-import { GcsSource } from '../source/gcs-source.js';
+import { gcsRetryOptions, GcsSource } from '../source/gcs-source.js';
 import { TracedSource } from '../source/traced-source.js';
 
 /** The clients and adapters one process uses, built from a Config. */
@@ -32,8 +32,8 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
   // Spans only when tracing is on: off, the adapters are not even wrapped.
   const traced = config.traceExporter !== 'none';
   const destination = createDestination('s3', { config, logger, traced }, overrides);
-  const storage = new Storage({ projectId: config.project, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
-  const source = new GcsSource(storage);
+  const storage = new Storage({ projectId: config.project, retryOptions: gcsRetryOptions(config.network.stallTimeoutMs), ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  const source = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com' });
   return {
     config,
     logger,

@@ -17,7 +17,8 @@ authenticated request:
                       --push-no-wrapper-write-metadata)
   POST /              Eventarc CloudEvent, binary or structured mode
                       (google.cloud.storage.object.v1.finalized, .deleted, ...)
-  GET  /healthz       200 while serving
+  GET  /healthz       200 while serving; 503 when stopping, or when copies
+                      have made no progress for $LIVENESS_TIMEOUT_SECONDS
 
 Every POST needs "Authorization: Bearer <Google OIDC ID token>" with
 aud in $PUSH_AUDIENCE (a comma list) and email = $PUSH_SERVICE_ACCOUNT (PUSH_AUTH=disabled
@@ -65,7 +66,7 @@ seconds, aborts the rest (503), and exits 0.`,
 export function serverOptionsFromRuntime(runtime: Runtime, overrides: Partial<ServerOptions> = {}): ServerOptions {
   const { config } = runtime;
   return {
-    pipeline: new EventPipeline({ deps: runtime.deps, logger: runtime.logger }),
+    pipeline: new EventPipeline({ deps: runtime.deps, logger: runtime.logger, livenessMs: config.network.livenessTimeoutMs }),
     policy: eventPolicyFromConfig(config),
     logger: runtime.logger,
     authenticator: authenticatorFromConfig(config),

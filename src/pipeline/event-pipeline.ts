@@ -9,6 +9,10 @@
  * fires `stopSignal`, which every copy started here listens to, so open
  * multipart uploads are aborted and the deliveries answered before the
  * process is killed.
+ *
+ * And it keeps the progress clock that `/healthz` of pull and serve reads: a
+ * process with deliveries in flight and no progress for `livenessMs` reports
+ * itself unhealthy, so the platform restarts it.
  */
 import type { Decoded } from '../events/types.js';
 import type { Logger, LogFields } from '../log/logger.js';
@@ -16,6 +20,7 @@ import type { Outcome } from '../model.js';
 import { replicateObject, type CopyHints, type ReplicateDeps } from '../replicate/replicate-object.js';
 import { inReplicationSpan } from '../trace/spans.js';
 import { lagFields, logOutcome, objectUrl, type Via } from './log-outcome.js';
+import { ProgressClock } from './progress-clock.js';
 
 /**
  * Cloud Run sends SIGTERM, then SIGKILL 10 s later. 6 s of drain leaves 4 s
@@ -28,9 +33,22 @@ export interface PipelineOptions {
   logger: Logger;
   /** On `drain`: how long tracked work may still finish before it is aborted, ms. Default 6000. */
   drainMs?: number;
-  /** Clock for replication-lag figures (tests). Default Date.now. */
+  /** Clock for replication-lag figures and the progress clock (tests). Default Date.now. */
   now?: () => number;
+  /** LIVENESS_TIMEOUT_SECONDS in ms: in flight this long without progress is unhealthy. Default 600 000. */
+  livenessMs?: number;
 }
+
+/** What `/healthz` reports. */
+export interface Health {
+  healthy: boolean;
+  /** Deliveries in flight. */
+  inFlight: number;
+  /** How long they have gone without progress, ms. */
+  silentForMs: number;
+}
+
+export const DEFAULT_LIVENESS_MS = 600_000;
 
 /** Done: ack / 2xx / counted. Retry: nack / 503, the transport's redelivery takes over. */
 export type Disposition = 'done' | 'retry';
@@ -78,10 +96,32 @@ export class EventPipeline {
   readonly #options: PipelineOptions;
   readonly #stop = new AbortController();
   readonly #tracked = new Set<Promise<unknown>>();
+  readonly #progress: ProgressClock;
+  readonly #deps: ReplicateDeps;
   #draining: Promise<void> | undefined;
+  #reportedStuck = false;
 
   constructor(options: PipelineOptions) {
     this.#options = options;
+    this.#progress = new ProgressClock(options.now);
+    this.#deps = { ...options.deps, source: this.#progress.observe(options.deps.source) };
+  }
+
+  /**
+   * Unhealthy once deliveries have been in flight for LIVENESS_TIMEOUT_SECONDS
+   * with none settling and no byte read. Logged once per episode, at ERROR.
+   */
+  health(): Health {
+    const silentForMs = this.#progress.silentForMs();
+    const healthy = silentForMs <= (this.#options.livenessMs ?? DEFAULT_LIVENESS_MS);
+    const fields = { inflight: this.#progress.busy, silentForSeconds: Math.round(silentForMs / 1000) };
+    if (!healthy && !this.#reportedStuck) {
+      this.#options.logger.error(`no progress for ${fields.silentForSeconds} s with ${fields.inflight} copies in flight: reporting unhealthy, so the platform restarts this process`, fields);
+    } else if (healthy && this.#reportedStuck) {
+      this.#options.logger.info('progress again: reporting healthy', fields);
+    }
+    this.#reportedStuck = !healthy;
+    return { healthy, inFlight: this.#progress.busy, silentForMs };
   }
 
   /** Fires when drain time is up: work still open is aborted. */
@@ -131,10 +171,11 @@ export class EventPipeline {
     }
     const { signal, dispose } = this.#signalFor(delivery);
     const started = performance.now();
+    this.#progress.started();
     try {
       const { ref } = decoded.event;
       const outcome = await inReplicationSpan({ 'gcs.bucket': ref.bucket, 'gcs.object': ref.name, 'gcs2s3.via': delivery.via }, () =>
-        replicateObject(decoded.event, this.#options.deps, signal, delivery.hints),
+        replicateObject(decoded.event, this.#deps, signal, delivery.hints),
       );
       const handled: Handled = { disposition: dispositionOf(outcome), outcome, ...(signal.aborted ? { abortedBy: reasonOf(signal) } : {}) };
       const now = (this.#options.now ?? Date.now)();
@@ -148,6 +189,7 @@ export class EventPipeline {
       });
       return handled;
     } finally {
+      this.#progress.settled();
       dispose();
     }
   }

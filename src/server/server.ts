@@ -127,7 +127,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ctx: Han
   const path = pathOf(req);
   if (path === '/healthz') {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { headers: { allow: 'GET, HEAD' } });
-    return send(res, ctx.isClosing() ? 503 : 200, { close: ctx.isClosing() });
+    // 503 when stopping, and when copies are stuck (no progress for LIVENESS_TIMEOUT_SECONDS): the liveness probe restarts the instance.
+    return send(res, ctx.isClosing() || !ctx.pipeline.health().healthy ? 503 : 200, { close: ctx.isClosing() });
   }
   const route = ROUTES[path];
   if (route === undefined) return send(res, 404, { close: !bodyIsSmall(req, ctx) });

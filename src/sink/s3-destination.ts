@@ -1,14 +1,12 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { googleIdTokenFetcher, type FetchIdToken } from '../credentials/google-id-token.js';
 import { tracedAssumeRole } from '../credentials/traced-assume-role.js';
 import { webIdentityCredentials, type AssumeRoleWithWebIdentity } from '../credentials/web-identity-provider.js';
 import { addCredentialRetry } from './credential-retry.js';
 import { NativeCrc32c } from './crc32c-checksum.js';
 import type { Destination, DestinationOptions } from './destination.js';
+import { deadlineHandler, nameNetworkFailures } from './request-deadlines.js';
 import { S3Lister } from './s3-lister.js';
 import { S3Sink } from './s3-sink.js';
 import { TracedSink } from './traced-sink.js';
@@ -30,8 +28,10 @@ export interface S3DestinationOverrides {
  */
 export function createS3Destination(options: DestinationOptions, overrides: S3DestinationOverrides = {}): Destination {
   const { config, logger } = options;
-  const { aws, transfer } = config;
-  const sts = new STSClient({ region: aws.region, endpoint: aws.stsEndpoint, maxAttempts: 1 });
+  const { aws, transfer, network } = config;
+  // Its own handler and sockets: a refresh never queues behind parts, and its deadline bounds every caller sharing it.
+  const sts = new STSClient({ region: aws.region, endpoint: aws.stsEndpoint, maxAttempts: 1, requestHandler: deadlineHandler(network, 4) });
+  nameNetworkFailures(sts.middlewareStack, { service: 'STS', endpoint: endpointLabel(aws.stsEndpoint, `https://sts.${aws.region}.amazonaws.com`) }, network);
   const sendAssume: AssumeRoleWithWebIdentity = (params) => sts.send(new AssumeRoleWithWebIdentityCommand(params));
   const assume = options.traced ? tracedAssumeRole(sendAssume) : sendAssume;
   const credentials = webIdentityCredentials({
@@ -39,23 +39,22 @@ export function createS3Destination(options: DestinationOptions, overrides: S3De
     sessionName: aws.sessionName,
     audience: config.idTokenAudience,
     durationSeconds: overrides.omitDurationSeconds ? undefined : aws.sessionDurationSeconds,
-    fetchIdToken: overrides.fetchIdToken ?? googleIdTokenFetcher(),
+    fetchIdToken: overrides.fetchIdToken ?? googleIdTokenFetcher({ metadataServerUrl: network.metadataServerUrl, timeoutMs: network.stallTimeoutMs }),
     assumeRole: overrides.wrapAssumeRole ? overrides.wrapAssumeRole(assume) : assume,
     logger,
   });
 
   // Enough sockets for every part of every object in flight, plus HEADs.
   const maxSockets = transfer.maxConcurrentObjects * (transfer.partQueueSize + 1) + 4;
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets });
   const client = new S3Client({
     region: aws.region,
     endpoint: aws.s3Endpoint,
     forcePathStyle: aws.s3ForcePathStyle,
     credentials,
-    requestHandler: new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: 10_000 }),
+    requestHandler: deadlineHandler(network, maxSockets),
     checksumAlgorithms: { CRC32C: NativeCrc32c },
   });
+  nameNetworkFailures(client.middlewareStack, { service: 'S3', endpoint: endpointLabel(aws.s3Endpoint, `https://s3.${aws.region}.amazonaws.com`) }, network);
   addCredentialRetry(client, credentials.invalidate, logger);
   addUnsignedChecksummedPayload(client);
 
@@ -75,10 +74,14 @@ export function createS3Destination(options: DestinationOptions, overrides: S3De
       await credentials();
     },
     close() {
+      // Each client's destroy() destroys its handler's agents too.
       client.destroy();
       sts.destroy();
-      httpAgent.destroy();
-      httpsAgent.destroy();
     },
   };
+}
+
+/** `http://127.0.0.1:9000/` → `http://127.0.0.1:9000`: the endpoint as error messages name it. */
+function endpointLabel(configured: string | undefined, awsDefault: string): string {
+  return configured === undefined ? awsDefault : configured.replace(/\/$/, '');
 }

@@ -1,27 +1,66 @@
 import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type { Storage, FileMetadata } from '@google-cloud/storage';
-import { ReplicationError } from '../errors.js';
+import { ReplicationError, TimeoutError, withDeadline } from '../errors.js';
 import type { ObjectRef, SourceObject } from '../model.js';
 import { classifyApiFailure, type ErrorCodes } from '../replicate/classify.js';
 import type { Source } from '../replicate/ports.js';
+import { watchForStall } from './stall-watchdog.js';
 
-/** GCS adapter for the Source port, on @google-cloud/storage. */
+/**
+ * The library's own retries of 429/5xx answers (retry-request): 3 retries,
+ * waiting 2^n s plus up to 1 s of jitter, each wait capped at the stall
+ * timeout (8 s at most). Bounded, so that a deadline can be put around them.
+ */
+export function gcsRetryOptions(stallTimeoutMs: number) {
+  return { autoRetry: true, maxRetries: GCS_MAX_RETRIES, retryDelayMultiplier: 2, maxRetryDelay: retryCapSeconds(stallTimeoutMs), totalTimeout: 60 };
+}
+
+const GCS_MAX_RETRIES = 3;
+
+const retryCapSeconds = (stallTimeoutMs: number): number => Math.min(8, Math.max(1, Math.round(stallTimeoutMs / 1000)));
+
+/** The longest those retries may wait in all, ms: Σ min(2^n + 1, cap) s. */
+function retryWaitMs(stallTimeoutMs: number): number {
+  let total = 0;
+  for (let n = 1; n <= GCS_MAX_RETRIES; n++) total += Math.min(2 ** n + 1, retryCapSeconds(stallTimeoutMs));
+  return total * 1000;
+}
+
+export interface GcsSourceOptions {
+  /** STALL_TIMEOUT_SECONDS in ms: a read moving no byte for this long is abandoned. */
+  stallTimeoutMs: number;
+  /** Where requests go (STORAGE_EMULATOR_HOST or Google's), for error messages. */
+  endpoint: string;
+}
+
+/**
+ * GCS adapter for the Source port, on @google-cloud/storage.
+ *
+ * Deadlines are ours: the library's `timeout` reaches node-fetch 3, which
+ * has no such option (teeny-request passes it on regardless), and its calls
+ * take no AbortSignal. A metadata read gets the stall timeout plus the time its
+ * retries may wait; a media read may go that long without its first byte, and
+ * the stall timeout without each next one.
+ */
 export class GcsSource implements Source {
   readonly #storage: Storage;
+  readonly #options: GcsSourceOptions;
 
-  constructor(storage: Storage) {
+  constructor(storage: Storage, options: GcsSourceOptions) {
     this.#storage = storage;
+    this.#options = options;
   }
 
   async stat(ref: ObjectRef, _signal: AbortSignal): Promise<SourceObject | undefined> {
     const file = this.#storage.bucket(ref.bucket).file(ref.name, ref.generation === undefined ? {} : { generation: ref.generation });
+    const what = `GCS get metadata ${this.#options.endpoint} ${describe(ref)}`;
     try {
-      const [metadata] = await file.getMetadata();
+      const [metadata] = await withDeadline(file.getMetadata(), this.#firstByteMs, what);
       return toSourceObject(ref, metadata);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
-      throw classifyGcsError(err, `GCS get metadata ${describe(ref)}`);
+      throw classifyGcsError(err, what);
     }
   }
 
@@ -33,9 +72,10 @@ export class GcsSource implements Source {
     // check a part of the object against its whole-object hashes anyway.
     const raw = file.createReadStream({ decompress: false, validation: false, ...(start > 0 ? { start } : {}) });
     const out = new PassThrough();
-    const label = `GCS read ${describe(object)}`;
+    const label = `GCS read ${this.#options.endpoint} ${describe(object)}`;
     // Not pipeline(): it destroys `out` with the raw error before its callback
-    // runs, so the reader would get an unclassified error.
+    // runs, so the reader would get an unclassified error (a cut connection
+    // reading as "aborted" instead of naming the GCS read).
     raw.on('error', (err) => out.destroy(classifyGcsError(err, label)));
     raw.pipe(out);
     // Destroying `out` (abort, or the sink giving up) must stop the download
@@ -52,8 +92,20 @@ export class GcsSource implements Source {
       if (responded) raw.destroy();
       else raw.once('response', () => setImmediate(() => raw.destroy()));
     });
+    watchForStall(raw, out, {
+      firstByteMs: this.#firstByteMs,
+      stallMs: this.#options.stallTimeoutMs,
+      onStall: (limitMs, gotFirstByte) => {
+        const what = gotFirstByte ? 'no bytes' : 'no answer';
+        out.destroy(new TimeoutError(`GCS read ${this.#options.endpoint} ${describe(object)}: ${what} for ${limitMs / 1000} s`));
+      },
+    });
     if (signal.aborted) out.destroy();
     return out;
+  }
+
+  get #firstByteMs(): number {
+    return this.#options.stallTimeoutMs + retryWaitMs(this.#options.stallTimeoutMs);
   }
 }
 

@@ -72,6 +72,13 @@ resource "google_cloud_run_v2_service" "worker" {
         }
       }
 
+      # /healthz answers 503 once copies have been in flight for
+      # LIVENESS_TIMEOUT_SECONDS (600 by default) with none finishing and no
+      # byte read: longer than any chain of the worker's own deadlines
+      # (CONNECT_TIMEOUT_SECONDS, STALL_TIMEOUT_SECONDS), so only a process no
+      # deadline can free reports it. Three failed probes 30 s apart then
+      # restart the instance, about 11 minutes after it stopped progressing;
+      # a slow but moving copy never fails a probe.
       liveness_probe {
         period_seconds    = 30
         timeout_seconds   = 5

@@ -45,6 +45,9 @@ const CASES: Record<string, Case> = {
   MAX_CONCURRENT_OBJECTS: { pick: (c) => c.transfer.maxConcurrentObjects, unset: { value: 8 }, valid: ['1000', 1000], invalid: ['1001', /from 1 to 1000/] },
   PART_SIZE_MIB: { pick: (c) => c.transfer.partSizeBytes, unset: { value: 16 * MiB }, valid: ['5120', 5120 * MiB], invalid: ['4', /from 5 to 5120/] },
   PART_QUEUE_SIZE: { pick: (c) => c.transfer.partQueueSize, unset: { value: 4 }, valid: ['64', 64], invalid: ['0', /from 1 to 64/] },
+  CONNECT_TIMEOUT_SECONDS: { pick: (c) => c.network.connectTimeoutMs, unset: { value: 10_000 }, valid: ['3', 3000], invalid: ['0', /from 1 to 300/] },
+  STALL_TIMEOUT_SECONDS: { pick: (c) => c.network.stallTimeoutMs, unset: { value: 20_000 }, valid: ['7', 7000], invalid: ['2.5', /whole number/] },
+  LIVENESS_TIMEOUT_SECONDS: { pick: (c) => c.network.livenessTimeoutMs, unset: { value: 600_000 }, valid: ['90', 90_000], invalid: ['100000', /from 1 to 86400/] },
   CLOUD_RUN_TASK_COUNT: { pick: (c) => c.shard.count, unset: { value: 1 }, valid: ['10000', 10000], invalid: ['10001', /from 1 to 10000/], with: { CLOUD_RUN_TASK_INDEX: '0' } },
   CLOUD_RUN_TASK_INDEX: { pick: (c) => c.shard.index, unset: { value: 0 }, valid: ['2', 2], invalid: ['3', /from 0 to 2/], with: { CLOUD_RUN_TASK_COUNT: '3' } },
   LOG_LEVEL: { pick: (c) => c.logLevel, unset: { value: 'info' }, valid: ['DEBUG', 'debug'], invalid: ['verbose', /one of debug, info, warn, error/] },
@@ -54,6 +57,7 @@ const CASES: Record<string, Case> = {
   AWS_ENDPOINT_URL_S3: { pick: (c) => c.aws.s3Endpoint, unset: { value: undefined }, valid: ['http://s3.local:9000', 'http://s3.local:9000/'], invalid: ['ftp://s3', /http\(s\) URL/] },
   AWS_ENDPOINT_URL_STS: { pick: (c) => c.aws.stsEndpoint, unset: { value: undefined }, valid: ['https://sts.local', 'https://sts.local/'], invalid: ['sts.local', /absolute http\(s\) URL/] },
   S3_FORCE_PATH_STYLE: { pick: (c) => c.aws.s3ForcePathStyle, unset: { value: false }, valid: ['yes', true], invalid: ['sometimes', /true or false/] },
+  GCE_METADATA_HOST: { pick: (c) => c.network.metadataServerUrl, unset: { value: 'http://169.254.169.254' }, valid: ['127.0.0.1:8900', 'http://127.0.0.1:8900'], invalid: ['bad host:1', /http\(s\) URL/] },
   STORAGE_EMULATOR_HOST: { pick: (c) => c.gcs.endpoint, unset: { value: undefined }, valid: ['127.0.0.1:4443', 'http://127.0.0.1:4443'], invalid: ['bad host:1', /http\(s\) URL/] },
 };
 
@@ -122,6 +126,7 @@ describe('fallbacks and rules across variables', () => {
     [{ GCLOUD_PROJECT: 'old-name' }, (c) => c.project, 'old-name'],
     [{ PUBSUB_SUBSCRIPTION: 'sub', GCLOUD_PROJECT: 'p' }, (c) => c.pubsub.subscription, 'projects/p/subscriptions/sub'],
     [{ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_STS: 'http://b:2' }, (c) => [c.aws.s3Endpoint, c.aws.stsEndpoint], ['http://a:1/', 'http://b:2/']],
+    [{ GCE_METADATA_IP: '10.0.0.1' }, (c) => c.network.metadataServerUrl, 'http://10.0.0.1'],
   ])('%o', (env, pick, expected) => {
     expect(pick(parse({ ...base, ...env }))).toEqual(expected);
   });

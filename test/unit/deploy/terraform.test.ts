@@ -643,6 +643,15 @@ describe('Google Cloud: the worker containers', () => {
     expect(body(service.template).service_account).toBe('${google_service_account.worker.email}');
   });
 
+  it('restarts the service only once /healthz has reported it stuck for a few probes', () => {
+    const c = container(gcp().resources.get('google_cloud_run_v2_service.worker')!, false);
+    const probe = body(c.liveness_probe);
+    expect(body(probe.http_get).path).toBe('/healthz');
+    // /healthz is instant: a probe times out only on a wedged process. Restart after a minute or more of 503s, not one blip.
+    expect(Number(probe.timeout_seconds)).toBeLessThan(Number(probe.period_seconds));
+    expect(Number(probe.period_seconds) * Number(probe.failure_threshold)).toBeGreaterThanOrEqual(60);
+  });
+
   it('has a backfill job over the source prefix, sharded by task count, as the worker identity', () => {
     const job = gcp().resources.get('google_cloud_run_v2_job.backfill')!;
     expect(strings(container(job, true).args)).toEqual(['backfill', '${local.source_url}']);

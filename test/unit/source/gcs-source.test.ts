@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { Storage } from '@google-cloud/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TransientError } from '../../../src/errors.js';
+import { TimeoutError, TransientError } from '../../../src/errors.js';
 import type { SourceObject } from '../../../src/model.js';
 import { GcsSource } from '../../../src/source/gcs-source.js';
 import { FakeGcsServer } from '../../support/fake-gcs-server.js';
@@ -20,7 +20,7 @@ beforeEach(async () => {
   vi.stubEnv('STORAGE_EMULATOR_HOST', undefined);
   gcs = await FakeGcsServer.start();
   storage = gcs.storage();
-  source = new GcsSource(storage);
+  source = new GcsSource(storage, { stallTimeoutMs: 20_000, endpoint: 'http://fake-gcs' });
 });
 
 afterEach(async () => {
@@ -137,5 +137,31 @@ describe('GcsSource.read', () => {
   it('an already aborted signal gives a destroyed stream', () => {
     const object: SourceObject = { bucket: BUCKET, name: 'o', generation: '7', metageneration: '1', size: 3, metadata: {} };
     expect(source.read(object, AbortSignal.abort()).destroyed).toBe(true);
+  });
+});
+
+describe('GcsSource deadlines', () => {
+  it('a read that stops mid-body ends at the stall timeout with a transient error naming the endpoint, and the download is dropped', async () => {
+    const watched = new GcsSource(storage, { stallTimeoutMs: 200, endpoint: 'http://fake-gcs' });
+    gcs.chunkBytes = 1000;
+    gcs.chunkDelayMs = 500;
+    const generation = gcs.put(BUCKET, 'stalls', { bytes: randomBytes(5000) });
+    const object = (await watched.stat({ bucket: BUCKET, name: 'stalls', generation }, live))!;
+    const error = await readAll(watched.read(object, live)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe(`GCS read http://fake-gcs gs://${BUCKET}/stalls#${generation}: no bytes for 0.2 s`);
+    expect(await mediaRequests()[0]!.settled).toBe('cancelled');
+  });
+
+  it('a slow read that keeps moving is never cut, however long it takes', async () => {
+    const watched = new GcsSource(storage, { stallTimeoutMs: 200, endpoint: 'http://fake-gcs' });
+    gcs.chunkBytes = 1000;
+    gcs.chunkDelayMs = 50;
+    const bytes = randomBytes(12_000);
+    const generation = gcs.put(BUCKET, 'slow-but-moving', { bytes });
+    const object = (await watched.stat({ bucket: BUCKET, name: 'slow-but-moving', generation }, live))!;
+    const started = Date.now();
+    expect((await readAll(watched.read(object, live))).equals(bytes)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThan(400);
   });
 });

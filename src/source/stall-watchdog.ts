@@ -1,0 +1,53 @@
+import type { Readable, Writable } from 'node:stream';
+
+export interface StallWatch {
+  /** Longest wait for the first byte, ms: the request, its retries and the response headers. */
+  firstByteMs: number;
+  /** Longest wait for each next byte, ms. */
+  stallMs: number;
+  /** Called once, with the limit exceeded (ms), when either wait is exceeded. */
+  onStall(limitMs: number, gotFirstByte: boolean): void;
+}
+
+/**
+ * Watches `from` piped into `to` for progress: fires `onStall` when no byte
+ * has come for the allowed time while `to` had room for more. Time spent
+ * with `to` full does not count: then the reader downstream (an upload
+ * waiting for S3) is the slow one, and it has deadlines of its own.
+ * Returns a function that stops watching; it also stops when `to` closes.
+ */
+export function watchForStall(from: Readable, to: Writable, watch: StallWatch): () => void {
+  let lastProgress = Date.now();
+  let gotFirstByte = false;
+  let timer: NodeJS.Timeout | undefined;
+  const limit = (): number => (gotFirstByte ? watch.stallMs : watch.firstByteMs);
+  const check = (): void => {
+    const now = Date.now();
+    // Backpressure is not a stall: the clock restarts when `to` has room again.
+    if (to.writableNeedDrain) lastProgress = now;
+    const left = lastProgress + limit() - now;
+    if (left > 0) {
+      timer = setTimeout(check, left);
+      return;
+    }
+    stop();
+    watch.onStall(limit(), gotFirstByte);
+  };
+  const onData = (): void => {
+    lastProgress = Date.now();
+    if (gotFirstByte) return;
+    // From now on the shorter limit applies: re-arm so a stall is caught at it, not at the first-byte one.
+    gotFirstByte = true;
+    clearTimeout(timer);
+    timer = setTimeout(check, watch.stallMs);
+  };
+  const stop = (): void => {
+    clearTimeout(timer);
+    from.off('data', onData);
+  };
+  // A 'data' listener on a stream already piped adds no flowing of its own.
+  from.on('data', onData);
+  to.once('close', stop);
+  timer = setTimeout(check, limit());
+  return stop;
+}
