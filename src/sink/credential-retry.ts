@@ -25,6 +25,10 @@ export function addCredentialRetry(client: S3Client, invalidate: () => void, log
         if (!REJECTED_CREDENTIAL_CODES.has(name)) throw err;
         logger.warn('S3 rejected the session credential; refreshing and retrying once', { code: name, operation: context.commandName });
         invalidate();
+        // The SDK keeps its own copy of the credentials until 5 minutes before
+        // they expire; a forced refresh replaces it, so the retry is signed
+        // with the new ones rather than the ones just rejected.
+        await client.config.credentials({ forceRefresh: true });
         return await next(args);
       }
     },
