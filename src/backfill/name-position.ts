@@ -1,55 +1,79 @@
 /**
  * Object names as points on a line, for the range planner's interpolation:
- * the UTF-8 bytes after the prefix, read as a base-256 number of a fixed
- * number of digits. Byte order of names is numeric order of positions
- * (names that differ only after the first POSITION_BYTES bytes share one).
+ * the UTF-8 bytes after the prefix, each read as its rank among the bytes
+ * the sample has seen (an alphabet), as digits of a fixed-length number.
+ * Ranks rather than raw bytes keep a keyspace of hex digits or dates from
+ * looking mostly empty: only bytes that occur take up room on the line.
+ * Byte order of names is (non-strict) numeric order of positions.
  */
 
-/** 64 bytes: deep enough that names sharing long sub-prefixes (dates, tenants) still spread out. */
-export const POSITION_BYTES = 64;
-
-/** One past the greatest position. */
-export const POSITION_END = 1n << BigInt(8 * POSITION_BYTES);
+/** Digits per position: deep enough that names sharing long sub-prefixes (dates, tenants) still spread out. */
+export const POSITION_DIGITS = 48;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: false });
 const strict = new TextDecoder('utf-8', { fatal: true });
 
-/** The position of `name` (which starts with `prefix`). */
-export function positionOf(name: string, prefix: string): bigint {
-  const bytes = encoder.encode(name.slice(prefix.length));
-  let value = 0n;
-  for (let i = 0; i < POSITION_BYTES; i++) value = (value << 8n) | BigInt(i < bytes.length ? bytes[i]! : 0);
-  return value;
-}
+export class NameScale {
+  readonly #prefix: string;
+  /** Sorted bytes seen; digit d (1…n) stands for alphabet[d − 1], 0 for "name ended", n + 1 for "above every byte seen". */
+  readonly #alphabet: number[];
+  readonly #rank = new Map<number, number>();
+  readonly #base: bigint;
+  /** One past the greatest position. */
+  readonly end: bigint;
 
-/**
- * A name at or below `position`: its digits as bytes, trailing zero bytes
- * dropped, cut at the first byte that is not valid UTF-8 (object names and
- * list offsets must be UTF-8), where a 0x7F takes the invalid byte's place
- * so the name stays as close below the position as ASCII allows.
- */
-export function nameAt(position: bigint, prefix: string): string {
-  const bytes = new Uint8Array(POSITION_BYTES);
-  let rest = position;
-  for (let i = POSITION_BYTES - 1; i >= 0; i--) {
-    bytes[i] = Number(rest & 0xffn);
-    rest >>= 8n;
+  constructor(prefix: string, names: Iterable<string>) {
+    this.#prefix = prefix;
+    const seen = new Set<number>();
+    for (const name of names) for (const b of encoder.encode(name.slice(prefix.length))) seen.add(b);
+    this.#alphabet = [...seen].sort((a, b) => a - b);
+    this.#alphabet.forEach((b, i) => this.#rank.set(b, i + 1));
+    this.#base = BigInt(this.#alphabet.length + 2);
+    this.end = this.#base ** BigInt(POSITION_DIGITS);
   }
-  let length = POSITION_BYTES;
-  while (length > 0 && bytes[length - 1] === 0) length--;
-  const wanted = bytes.subarray(0, length);
-  const decoded = decoder.decode(wanted);
-  const again = encoder.encode(decoded);
-  let valid = 0;
-  while (valid < wanted.length && valid < again.length && again[valid] === wanted[valid]) valid++;
-  if (valid === wanted.length) return prefix + decoded;
-  // The output agrees with the input up to about the first bad sequence; back up to where it is all valid.
-  for (;;) {
-    try {
-      return `${prefix}${strict.decode(wanted.subarray(0, valid))}\x7f`;
-    } catch {
-      valid--;
+
+  /** The position of `name` (which starts with the prefix). A byte never seen counts as the next seen byte above it, and ends the name. */
+  position(name: string): bigint {
+    const bytes = encoder.encode(name.slice(this.#prefix.length));
+    let value = 0n;
+    let ended = false;
+    for (let i = 0; i < POSITION_DIGITS; i++) {
+      let digit = 0;
+      if (!ended && i < bytes.length) {
+        const b = bytes[i]!;
+        digit = this.#rank.get(b) ?? 0;
+        if (digit === 0) {
+          const above = this.#alphabet.findIndex((a) => a > b);
+          digit = above < 0 ? this.#alphabet.length + 1 : above + 1;
+          ended = true;
+        }
+      }
+      value = value * this.#base + BigInt(digit);
+    }
+    return value;
+  }
+
+  /** A name at or below `position`, cut to valid UTF-8 (object names and list offsets must be UTF-8). */
+  nameAt(position: bigint): string {
+    const digits: number[] = [];
+    let rest = position;
+    for (let i = 0; i < POSITION_DIGITS; i++) {
+      digits.unshift(Number(rest % this.#base));
+      rest /= this.#base;
+    }
+    const bytes: number[] = [];
+    for (const d of digits) {
+      if (d === 0) break;
+      // "Above every byte seen": the greatest byte seen keeps the name just below, not far below.
+      bytes.push(this.#alphabet[Math.min(d, this.#alphabet.length) - 1]!);
+    }
+    // Digits of multi-byte characters may combine into invalid sequences: keep the longest valid head.
+    for (let length = bytes.length; ; length--) {
+      try {
+        return this.#prefix + strict.decode(Uint8Array.from(bytes.slice(0, length)));
+      } catch {
+        // one byte shorter
+      }
     }
   }
 }

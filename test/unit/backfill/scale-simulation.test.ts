@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { datedKeyspace, simulateShape, skewedKeyspace, uniformKeyspace, type Keyspace } from '../../support/scale-simulation.js';
+
+/**
+ * The scale simulation at 200,000 names in pages of 100 (as many pages per
+ * task as 2 million names in pages of 1,000): the figures docs/scale.md
+ * reports at 10 million, asserted.
+ */
+const N = 200_000;
+const PAGE = 100;
+const TASKS = 4;
+const signal = new AbortController().signal;
+
+describe(`scale simulation: ${TASKS} ranged tasks against one task listing everything`, () => {
+  for (const keyspace of [uniformKeyspace(N), skewedKeyspace(N), datedKeyspace(N)]) {
+    it(`${keyspace.shape}: every object listed by exactly one task, list calls within 10 % of one task's`, async () => {
+      const figures = await simulateShape(keyspace, TASKS, PAGE, signal);
+      expect(figures.perTask.reduce((a, t) => a + t.objects, 0)).toBe(N);
+      expect(figures.callRatio).toBeLessThanOrEqual(1.1);
+    }, 20_000);
+  }
+
+  it('uniform: the busiest task has at most 1.5 × the mean', async () => {
+    expect((await simulateShape(uniformKeyspace(N), TASKS, PAGE, signal)).imbalance).toBeLessThanOrEqual(1.5);
+  }, 20_000);
+
+  // Known gap (docs/scale.md): the sample extrapolates one page's density across
+  // levels of the name tree, so multi-level keyspaces are not balanced yet.
+  const unbalanced = (keyspace: Keyspace): void =>
+    void it.fails(`${keyspace.shape}: the busiest task has at most 1.5 × the mean (not yet)`, async () => {
+      expect((await simulateShape(keyspace, TASKS, PAGE, signal)).imbalance).toBeLessThanOrEqual(1.5);
+    }, 20_000);
+  unbalanced(skewedKeyspace(N));
+  unbalanced(datedKeyspace(N));
+});
