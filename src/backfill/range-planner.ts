@@ -58,7 +58,7 @@ interface Segment {
   names?: string[];
   /** A gap no probe can split further (no valid name inside it). */
   stuck?: boolean;
-  /** Probes that have galloped up this gap from the known names below it: the next jumps 2^gallop pages' widths. */
+  /** Probes that have galloped up this gap from the known names below it: the next jumps 2 × 8^gallop pages' widths. */
   gallop?: number;
 }
 
@@ -176,14 +176,14 @@ function nextProbe(sample: Sample): string | undefined {
     const lo = gap.lo === undefined ? 0n : sample.scale.position(gap.lo);
     const hi = gap.hi === undefined ? sample.scale.end : sample.scale.position(gap.hi);
     const mid = (lo + hi) / 2n;
-    // Right after known names, gallop (2, 4, 8… of their widths): a gap spanning
+    // Right after known names, gallop (2, 16, 128… of their widths): a gap spanning
     // whole levels of the name tree is mostly empty, and halving it would take
     // hundreds of probes to find where the names below it end.
     const known = best > 0 ? sample.segments[best - 1]! : undefined;
     let jump = mid;
     if (known?.names !== undefined && known.names.length > 1) {
       const span = sample.scale.position(known.names.at(-1)!) - sample.scale.position(known.names[0]!);
-      const step = lo + span * (2n << BigInt(gap.gallop ?? 0));
+      const step = lo + span * (2n << BigInt(3 * (gap.gallop ?? 0)));
       if (step < mid) jump = step;
     }
     // The jump or the middle, or nearer the top when its name rounds down out of the gap.
