@@ -1,4 +1,5 @@
 import type { SourceObject } from '../model.js';
+import type { KeyRange } from './key-range.js';
 
 /**
  * Listing ports for backfill and verify. Separate from the replicate ports:
@@ -33,16 +34,30 @@ export interface ListedSinkObject {
 /**
  * Lists live GCS objects whose names start with `prefix`, in ascending UTF-8
  * byte order of name (the order GCS lists in), page by page: memory holds at
- * most a page or two, never the listing. Throws classified errors.
+ * most a page or two, never the listing. Throws classified errors. With
+ * `range`, only names in it are listed, and only they are requested.
  */
 export interface SourceLister {
-  list(bucket: string, prefix: string, signal: AbortSignal): AsyncIterable<ListedSourceObject>;
+  list(bucket: string, prefix: string, signal: AbortSignal, range?: KeyRange): AsyncIterable<ListedSourceObject>;
+}
+
+/** One list call's names from a start name on, for planning (names only). */
+export interface ProbePage {
+  names: string[];
+  /** More names follow the page. */
+  truncated: boolean;
+}
+
+/** One list call at a time, from `startOffset` (inclusive) on: what the range planner samples with. */
+export interface SourceProber {
+  probe(bucket: string, prefix: string, startOffset: string | undefined, signal: AbortSignal): Promise<ProbePage>;
 }
 
 /**
  * Lists S3 objects whose keys start with `prefix`, in ascending UTF-8 byte
- * order of key (the order ListObjectsV2 returns), page by page.
+ * order of key (the order ListObjectsV2 returns), page by page. With
+ * `range` (of keys), only keys in it are listed, and listing stops at its end.
  */
 export interface SinkLister {
-  list(prefix: string, signal: AbortSignal): AsyncIterable<ListedSinkObject>;
+  list(prefix: string, signal: AbortSignal, range?: KeyRange): AsyncIterable<ListedSinkObject>;
 }

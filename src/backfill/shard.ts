@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import type { KeyRange } from './key-range.js';
 
-/** This task's share of the keys: names whose hash mod `count` is `index`. */
+/**
+ * This task's share of the keys: task `index` of `count`, listing only the
+ * names in `range` (see range-planner.ts, which cuts the prefix into `count`
+ * contiguous ranges every task computes alike).
+ */
 export interface Shard {
   /** CLOUD_RUN_TASK_INDEX: 0-based. */
   index: number;
   /** CLOUD_RUN_TASK_COUNT: number of tasks, ≥ 1. */
   count: number;
+  /** The names this task lists and works on. Default: all of them (one task, or a range not planned yet). */
+  range?: KeyRange;
 }
 
 /** The whole keyspace: one task. */

@@ -1,14 +1,15 @@
 import pLimit from 'p-limit';
 import { mergeListings, type MergedEntry } from './merge.js';
 import type { SinkLister, SourceLister } from './ports.js';
-import { inShard, WHOLE, type Shard } from './shard.js';
+import { inRange } from './key-range.js';
+import { WHOLE, type Shard } from './shard.js';
 
 /** What the walk has seen so far; read by progress displays while it runs. */
 export interface ListingCounts {
   /** Entries in each listing (all shards, filtered names included). */
   listedGcs: number;
   listedS3: number;
-  /** GCS objects that belong to other shards. */
+  /** GCS objects outside this task's range (a lister that ignored the range; normally 0: only the range is listed). */
   otherShards: number;
   /** GCS objects of this shard left out by the filters (INCLUDE_PREFIXES, EXCLUDE_PREFIXES, --include, --exclude). */
   excluded: number;
@@ -28,7 +29,7 @@ export interface WalkOptions {
   sinkLister: SinkLister;
   /** Tasks running at once (≥ 1). */
   concurrency: number;
-  /** This task's share of the names. Default: all of them. */
+  /** This task's share of the names: its `range` is all that is listed. Default: all of them. */
   shard?: Shard;
   /**
    * Names the filters leave out: skipped on both sides, so they are neither
@@ -53,7 +54,7 @@ export interface WalkResult {
 
 /**
  * The loop backfill and verify share: walks the merged GCS and S3 listings
- * under a prefix, keeps this shard's unfiltered names, and runs the task
+ * under a prefix (only this task's range of names), keeps the unfiltered names, and runs the task
  * `visit` returns for each, at most `concurrency` at a time.
  *
  * Memory is flat in the object count: the listings are read only as fast as
@@ -64,19 +65,22 @@ export interface WalkResult {
  */
 export async function walkListings(options: WalkOptions, visit: Visit, signal: AbortSignal): Promise<WalkResult> {
   const { bucket, prefix, keyPrefix, concurrency, counts } = options;
-  const shard = options.shard ?? WHOLE;
+  const range = (options.shard ?? WHOLE).range ?? {};
+  // S3 keys are the names behind the key prefix, so the key range is the name range behind it too.
+  const keyRange = { ...(range.start === undefined ? {} : { start: keyPrefix + range.start }), ...(range.end === undefined ? {} : { end: keyPrefix + range.end }) };
   const limit = pLimit(concurrency);
   const running = new Set<Promise<void>>();
   let listingDone = false;
   let error: Error | undefined;
   try {
-    const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal), options.sinkLister.list(keyPrefix + prefix, signal), keyPrefix);
+    const merged = mergeListings(options.sourceLister.list(bucket, prefix, signal, range), options.sinkLister.list(keyPrefix + prefix, signal, keyRange), keyPrefix);
     for await (const entry of merged) {
       // Stop taking work; leaving the loop closes both listings.
       if (signal.aborted) break;
       if (entry.source !== undefined) counts.listedGcs++;
       if (entry.sink !== undefined) counts.listedS3++;
-      if (!inShard(entry.name, shard)) {
+      // Only the range is asked for; this keeps exactly-once even if a lister returned more.
+      if (!inRange(entry.name, range)) {
         if (entry.source !== undefined) counts.otherShards++;
         continue;
       }

@@ -58,9 +58,10 @@ Options:
                      bytes, duration) to FILE, atomically (FILE.tmp, then rename)
 ${FILTER_FLAGS_HELP}
 
-Cloud Run Jobs: with CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT set, this
-task copies only the names whose SHA-256 hash mod COUNT is INDEX: the tasks
-share the work without overlap. Each task still lists the whole prefix.
+Cloud Run Jobs: with CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT set, every
+task samples the prefix alike (up to 64 list calls), cuts it into COUNT
+contiguous ranges of names, and lists and copies only range INDEX: the tasks
+share the work without overlap, and none lists the others' names.
 
 Progress: one rewritten line on stderr when it is a terminal, else a JSON log
 line every 10 s. One JSON log line per copy attempted (copied, skipped by its

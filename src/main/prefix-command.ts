@@ -7,6 +7,8 @@ import { setMaxListeners } from 'node:events';
 import { startTicker, type ProgressDisplay } from '../backfill/progress.js';
 import { checkReportPath, writeReport } from '../backfill/report.js';
 import type { Shard } from '../backfill/shard.js';
+import { rangeOfTask } from '../backfill/key-range.js';
+import { planRanges } from '../backfill/range-planner.js';
 import { parseConfig, type Config } from '../config/config.js';
 import { parseInteger } from '../config/validators.js';
 import { ConfigError } from '../errors.js';
@@ -111,9 +113,8 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
   if (args.reportFile !== undefined) await checkReportPath(args.reportFile);
   const concurrency = args.concurrency ?? spec.defaultConcurrency(baseConfig);
   const config = withConcurrency(baseConfig, concurrency);
-  const { shard } = config;
   const keyPrefix = keyPrefixFor(config.s3.keyPrefix, args.bucket);
-  const fields = shard.count === 1 ? {} : { shard: shard.index };
+  const fields = config.shard.count === 1 ? {} : { shard: config.shard.index };
   // Logs go to stderr; stdout holds the command's results (a dry run's list, verify's differences).
   const logger = await startObservability(ctx, config, { command: spec.name, fields });
   const results = createLogger({ level: 'info', write: ctx.stdout, fields, traceProject: config.project, service: serviceName(ctx.env) });
@@ -121,11 +122,18 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
   // Every request in flight listens on the signal (the SDKs add one listener each): a
   // bounded number, but above Node's default warning threshold of 10.
   setMaxListeners(concurrency * (config.transfer.partQueueSize + 2) + 16, ctx.signal);
+  let shard: Shard;
+  try {
+    shard = await planShard(args, config.shard, new GcsLister(runtime.storage), logger, ctx.signal);
+  } catch (err) {
+    runtime.close();
+    throw err;
+  }
   return {
     ctx,
     name: spec.name,
     args,
-    config,
+    config: { ...config, shard },
     concurrency,
     logger,
     results,
@@ -143,6 +151,20 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
     },
     startedAt: Date.now(),
   };
+}
+
+/**
+ * This task's range of names: every task samples the prefix the same way
+ * (range-planner.ts) and takes its own share, so each lists only its range.
+ */
+async function planShard(args: PrefixCommandArgs, shard: Shard, prober: GcsLister, logger: Logger, signal: AbortSignal): Promise<Shard> {
+  if (shard.count === 1) return shard;
+  const plan = await planRanges({ bucket: args.bucket, prefix: args.prefix, count: shard.count, prober }, signal);
+  const range = rangeOfTask(plan.boundaries, shard.index);
+  logger.info(`task ${shard.index} of ${shard.count} lists names from "${range.start ?? args.prefix}" to ${range.end === undefined ? 'the end' : `"${range.end}" (excluded)`}`, {
+    plan: { range, listCalls: plan.listCalls, estimatedObjects: plan.estimatedObjects, exact: plan.exact },
+  });
+  return { ...shard, range };
 }
 
 /** The GCS lister; backfill asks for whole resources (a copy then skips its metadata read). */

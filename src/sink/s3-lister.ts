@@ -1,4 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { inRange, pastEnd, s3StartAfter, type KeyRange } from '../backfill/key-range.js';
 import type { ListedSinkObject, SinkLister } from '../backfill/ports.js';
 import { paginate, type Page } from '../backfill/paginate.js';
 import { classifyS3Error } from './s3-errors.js';
@@ -23,12 +24,14 @@ export class S3Lister implements SinkLister {
     this.#options = options;
   }
 
-  list(prefix: string, signal: AbortSignal): AsyncIterable<ListedSinkObject> {
+  list(prefix: string, signal: AbortSignal, range: KeyRange = {}): AsyncIterable<ListedSinkObject> {
     const { client, bucket, pageSize = 1000 } = this.#options;
+    // StartAfter is exclusive: start after the greatest key below the range's start.
+    const startAfter = range.start === undefined ? undefined : s3StartAfter(range.start);
     const fetchPage = async (token: string | undefined): Promise<Page<ListedSinkObject>> => {
       try {
         const out = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, ContinuationToken: token, EncodingType: 'url' }),
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, ContinuationToken: token, StartAfter: startAfter, EncodingType: 'url' }),
           { abortSignal: signal },
         );
         const encoded = out.EncodingType === 'url';
@@ -38,7 +41,10 @@ export class S3Lister implements SinkLister {
           etag: o.ETag ?? '',
           lastModified: o.LastModified ?? new Date(0),
         }));
-        return { items, next: out.IsTruncated ? out.NextContinuationToken : undefined };
+        // S3 has no end parameter: a page reaching the range's end is the last one asked for.
+        const last = items.at(-1);
+        const done = last !== undefined && pastEnd(last.key, range);
+        return { items: items.filter((o) => inRange(o.key, range)), next: out.IsTruncated && !done ? out.NextContinuationToken : undefined };
       } catch (err) {
         throw classifyS3Error(err, `S3 ListObjectsV2 s3://${bucket}/${prefix}*`);
       }

@@ -1,5 +1,6 @@
 import type { FileMetadata, Storage } from '@google-cloud/storage';
-import type { ListedSourceObject, SourceLister } from '../backfill/ports.js';
+import type { KeyRange } from '../backfill/key-range.js';
+import type { ListedSourceObject, ProbePage, SourceLister, SourceProber } from '../backfill/ports.js';
 import { paginate, type Page } from '../backfill/paginate.js';
 import { classifyGcsError, toSourceObject } from './gcs-source.js';
 
@@ -34,7 +35,7 @@ interface ListResponse {
  * generations only), in the order GCS returns, which is UTF-8 byte order
  * of the name.
  */
-export class GcsLister implements SourceLister {
+export class GcsLister implements SourceLister, SourceProber {
   readonly #storage: Storage;
   readonly #pageSize: number;
   readonly #withResources: boolean;
@@ -45,7 +46,7 @@ export class GcsLister implements SourceLister {
     this.#withResources = options.withResources ?? false;
   }
 
-  list(bucket: string, prefix: string, signal: AbortSignal): AsyncIterable<ListedSourceObject> {
+  list(bucket: string, prefix: string, signal: AbortSignal, range: KeyRange = {}): AsyncIterable<ListedSourceObject> {
     const handle = this.#storage.bucket(bucket);
     const fetchPage = async (pageToken: string | undefined): Promise<Page<ListedSourceObject>> => {
       let response: ListResponse;
@@ -56,6 +57,9 @@ export class GcsLister implements SourceLister {
           autoPaginate: false,
           maxResults: this.#pageSize,
           fields: this.#withResources ? FIELDS_WITH_RESOURCES : FIELDS,
+          // GCS itself keeps to the range (startOffset inclusive, endOffset exclusive): no page outside it is read.
+          ...(range.start === undefined ? {} : { startOffset: range.start }),
+          ...(range.end === undefined ? {} : { endOffset: range.end }),
           ...(pageToken === undefined ? {} : { pageToken }),
         });
         // With `fields`, the library hands back raw items; read the API response itself.
@@ -68,6 +72,23 @@ export class GcsLister implements SourceLister {
       return { items, next: response.nextPageToken };
     };
     return paginate(fetchPage, signal);
+  }
+
+  async probe(bucket: string, prefix: string, startOffset: string | undefined, signal: AbortSignal): Promise<ProbePage> {
+    signal.throwIfAborted();
+    try {
+      const [, , apiResponse] = await this.#storage.bucket(bucket).getFiles({
+        prefix,
+        autoPaginate: false,
+        maxResults: this.#pageSize,
+        fields: 'nextPageToken,items(name)',
+        ...(startOffset === undefined ? {} : { startOffset }),
+      });
+      const response = (apiResponse ?? {}) as ListResponse;
+      return { names: (response.items ?? []).map((i) => i.name ?? ''), truncated: (response.nextPageToken ?? '') !== '' };
+    } catch (err) {
+      throw classifyGcsError(err, `GCS list gs://${bucket}/${prefix}* from "${startOffset ?? ''}"`);
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/backfill/shard.js';
+import { inRange, type KeyRange } from '../../src/backfill/key-range.js';
 import { verifyCommand } from '../../src/main/verify-command.js';
 import { startCli, stopAll } from '../support/processes.js';
 import { adminS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
@@ -167,10 +167,11 @@ describe('backfill across processes', () => {
     const reports = [0, 1, 2].map((i) => readJson(join(dir, `shard-${i}.json`)));
     expect(reports.reduce((sum, r) => sum + r.copied, 0)).toBe(COUNT);
     for (const [index, task] of tasks.entries()) {
-      const mine = names.filter((n) => shardOf(n, 3) === index);
-      expect(mine.length).toBeGreaterThan(COUNT / 5); // a real share each
+      const range = (task.lines.find((l) => l.plan !== undefined)!.plan as { range: KeyRange }).range;
+      const mine = names.filter((n) => inRange(n, range));
       expect(copiedObjects(task.lines).sort()).toEqual(mine.map((n) => `gs://${env.GCS_BUCKET}/${n}`).sort());
-      expect(reports[index]).toMatchObject({ shard: { index, count: 3 }, copied: mine.length, failed: 0, listed: { gcs: COUNT, otherShards: COUNT - mine.length } });
+      // Each task lists only its own range.
+      expect(reports[index]).toMatchObject({ shard: { index, count: 3, range }, copied: mine.length, failed: 0, listed: { gcs: mine.length, otherShards: 0 } });
     }
     await verifyInSync(keyPrefix);
   });

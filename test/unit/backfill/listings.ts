@@ -1,4 +1,5 @@
-import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister } from '../../../src/backfill/ports.js';
+import { inRange } from '../../../src/backfill/key-range.js';
+import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister, SourceProber } from '../../../src/backfill/ports.js';
 import { compareUtf8 } from '../../../src/backfill/utf8-order.js';
 
 /** An async iterable over `items`, one at a time, like a paginated listing. */
@@ -22,22 +23,36 @@ export function fakeListers(source: ListedSourceObject[], sink: ListedSinkObject
   return {
     reads,
     sourceLister: {
-      async *list(_bucket, prefix) {
+      async *list(_bucket, prefix, _signal, range = {}) {
         for (const o of sortedSource) {
-          if (!o.name.startsWith(prefix)) continue;
+          if (!o.name.startsWith(prefix) || !inRange(o.name, range)) continue;
           reads.source++;
           yield o;
         }
       },
     },
     sinkLister: {
-      async *list(prefix) {
+      async *list(prefix, _signal, range = {}) {
         for (const o of sortedSink) {
-          if (!o.key.startsWith(prefix)) continue;
+          if (!o.key.startsWith(prefix) || !inRange(o.key, range)) continue;
           reads.sink++;
           yield o;
         }
       },
     },
   };
+}
+
+/** A prober over fixed names: pages of `pageSize` from a start offset, as GCS lists. */
+export function fakeProber(names: string[], pageSize = 1000): SourceProber & { calls: number } {
+  const sorted = [...names].sort(compareUtf8);
+  const prober = {
+    calls: 0,
+    async probe(_bucket: string, prefix: string, startOffset: string | undefined) {
+      prober.calls++;
+      const from = sorted.filter((n) => n.startsWith(prefix) && (startOffset === undefined || compareUtf8(n, startOffset) >= 0));
+      return { names: from.slice(0, pageSize), truncated: from.length > pageSize };
+    },
+  };
+  return prober;
 }

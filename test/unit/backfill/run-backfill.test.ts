@@ -3,7 +3,9 @@ import { HINT_MAX_AGE_MS, runBackfill, type CopyObject } from '../../../src/back
 import type { ListedSinkObject, ListedSourceObject } from '../../../src/backfill/ports.js';
 import { AbortedError, PermanentError } from '../../../src/errors.js';
 import type { Outcome } from '../../../src/model.js';
-import { fakeListers, gcs, s3 } from './listings.js';
+import { rangeOfTask } from '../../../src/backfill/key-range.js';
+import { planRanges } from '../../../src/backfill/range-planner.js';
+import { fakeListers, fakeProber, gcs, s3 } from './listings.js';
 
 const KP = 'kp/';
 
@@ -200,10 +202,12 @@ describe('runBackfill', () => {
     expect(result.complete).toBe(true);
   });
 
-  it('three shards copy every object exactly once between them', async () => {
+  it('three ranged tasks copy every object exactly once between them, each listing only its range', async () => {
     const { source, sink } = dataset();
     const copiedBy = new Map<string, number[]>();
     let planned = 0;
+    let listed = 0;
+    const plan = await planRanges({ bucket: 'b', prefix: 'p/', count: 3, prober: fakeProber(source.map((o) => o.name), 10) }, new AbortController().signal);
     for (let index = 0; index < 3; index++) {
       const result = await runBackfill(
         {
@@ -216,14 +220,17 @@ describe('runBackfill', () => {
             return copied()(event, signal);
           },
           concurrency: 2,
-          shard: { index, count: 3 },
+          shard: { index, count: 3, range: rangeOfTask(plan.boundaries, index) },
         },
         new AbortController().signal,
       );
       planned += result.tally.planned.objects;
-      expect(result.tally.listedGcs).toBe(100); // every task lists everything
-      expect(result.tally.otherShards + result.tally.planned.objects + result.tally.current).toBe(100);
+      listed += result.tally.listedGcs;
+      expect(result.tally.listedGcs).toBeGreaterThan(20); // a real share each
+      expect(result.tally.otherShards).toBe(0);
+      expect(result.tally.planned.objects + result.tally.current).toBe(result.tally.listedGcs);
     }
+    expect(listed).toBe(100);
     expect(planned).toBe(70);
     expect(copiedBy.size).toBe(70);
     expect([...copiedBy.values()].every((owners) => owners.length === 1)).toBe(true);

@@ -1,0 +1,223 @@
+import type { SourceProber } from './ports.js';
+import { NameScale } from './name-position.js';
+import { compareUtf8 } from './utf8-order.js';
+
+/**
+ * Cuts a prefix into `count` contiguous name ranges holding similar numbers
+ * of objects, from a small sample every task takes the same way: no
+ * coordinator, no plan file. The sample is `probes` list calls (names only),
+ * each one page from a start offset chosen where the estimate is least
+ * certain, so skewed and date-partitioned keyspaces are sampled where their
+ * objects are. Every task asks the same questions in the same order, so on
+ * an unchanged listing every task computes the same boundaries; the ranges
+ * then cover the prefix exactly once whatever the boundaries are.
+ */
+export interface PlanOptions {
+  bucket: string;
+  prefix: string;
+  /** Number of ranges (CLOUD_RUN_TASK_COUNT). */
+  count: number;
+  prober: SourceProber;
+  /** List calls the sample may make. Default: adaptive (see probeBudget). */
+  probes?: number;
+}
+
+export interface RangePlan {
+  /** count − 1 sorted names: task i lists [boundaries[i−1], boundaries[i]) (see rangeOfTask). */
+  boundaries: string[];
+  /** List calls the plan cost. */
+  listCalls: number;
+  /** Objects the sample estimates under the prefix. */
+  estimatedObjects: number;
+  /** The sample read the whole prefix: the counts are exact. */
+  exact: boolean;
+}
+
+/** Fewer probes than this cannot find a skewed keyspace's dense part. */
+export const MIN_PROBES = 16;
+/** More buys little balance, and costs every task a few more seconds before its first copy. */
+export const MAX_PROBES = 64;
+/** The sample's share of a task's own GCS list calls (about 4 % of its GCS and S3 calls together). */
+const PLAN_SHARE = 0.08;
+
+/**
+ * Probes worth spending, from what the sample estimates so far: 8 % of one
+ * task's share of the GCS list calls, within 16–64. Every task estimates alike,
+ * so every task stops at the same probe.
+ */
+export function probeBudget(estimatedObjects: number, pageSize: number, count: number): number {
+  const share = Math.ceil((PLAN_SHARE * estimatedObjects) / Math.max(1, pageSize) / count);
+  return Math.min(MAX_PROBES, Math.max(MIN_PROBES, share));
+}
+
+/** A stretch of names [lo, hi) (undefined: the prefix's start or end): known (every name in it listed) or a gap (estimated). */
+interface Segment {
+  lo?: string;
+  hi?: string;
+  /** The names in it, when known. */
+  names?: string[];
+  /** A gap no probe can split further (no valid name inside it). */
+  stuck?: boolean;
+  /** Probes that have galloped up this gap from the known names below it: the next jumps 2 × 8^gallop pages' widths. */
+  gallop?: number;
+}
+
+/** The sample so far, and the scale its names define. */
+interface Sample {
+  segments: Segment[];
+  scale: NameScale;
+  prefix: string;
+}
+
+export async function planRanges(options: PlanOptions, signal: AbortSignal): Promise<RangePlan> {
+  const { bucket, prefix, count, prober } = options;
+  if (count <= 1) return { boundaries: [], listCalls: 0, estimatedObjects: 0, exact: false };
+  let sample: Sample = { segments: [{}], scale: new NameScale(prefix, []), prefix };
+  let listCalls = 0;
+  let pageSize = 1;
+  let offset: string | undefined;
+  for (;;) {
+    const page = await prober.probe(bucket, prefix, offset, signal);
+    listCalls++;
+    if (page.truncated) pageSize = Math.max(pageSize, page.names.length);
+    sample = learn(sample, offset, page.names, page.truncated);
+    const budget = options.probes ?? probeBudget(sum(estimate(sample)), pageSize, count);
+    if (listCalls >= Math.max(1, budget)) break;
+    offset = nextProbe(sample);
+    if (offset === undefined) break;
+  }
+  const estimates = estimate(sample);
+  const total = sum(estimates);
+  const exact = sample.segments.every((s) => s.names !== undefined);
+  return { boundaries: cut(sample, estimates, total, count), listCalls, estimatedObjects: Math.round(total), exact };
+}
+
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+const below = (name: string, bound: string | undefined): boolean => bound === undefined || compareUtf8(name, bound) < 0;
+const atOrAbove = (name: string, bound: string | undefined): boolean => bound === undefined || compareUtf8(name, bound) >= 0;
+
+/** Splits the gap holding `offset` with what a page from it showed, and rescales with the names learnt. */
+function learn(sample: Sample, offset: string | undefined, names: string[], truncated: boolean): Sample {
+  const { segments, prefix } = sample;
+  const i = segments.findIndex((s) => s.names === undefined && (offset === undefined ? s.lo === undefined : atOrAbove(offset, s.lo) && below(offset, s.hi)));
+  if (i < 0) return sample;
+  const gap = segments[i]!;
+  const inside = names.filter((n) => below(n, gap.hi));
+  // The page reached past the gap (or the end of the listing): the rest of the gap is known whole.
+  const whole = !truncated || inside.length < names.length;
+  const end = whole ? gap.hi : `${names.at(-1)!}\u0000`;
+  const parts: Segment[] = [];
+  if (offset !== undefined && gap.lo !== offset) parts.push({ lo: gap.lo, hi: offset });
+  parts.push({ lo: offset ?? gap.lo, hi: end, names: inside });
+  if (!whole) parts.push({ lo: end, hi: gap.hi, gallop: (gap.gallop ?? 0) + 1 });
+  const next = [...segments.slice(0, i), ...parts, ...segments.slice(i + 1)];
+  return { segments: next, prefix, scale: new NameScale(prefix, next.flatMap((s) => s.names ?? [])) };
+}
+
+function width(sample: Sample, s: Segment): number {
+  const lo = s.lo === undefined ? 0n : sample.scale.position(s.lo);
+  const hi = s.hi === undefined ? sample.scale.end : sample.scale.position(s.hi);
+  return Number(hi > lo ? hi - lo : 0n);
+}
+
+/**
+ * Objects per position of a known stretch, over the span its names cover
+ * (the empty run before its first name says nothing about the density of
+ * the names around it).
+ */
+function density(sample: Sample, s: Segment): number {
+  const names = s.names!;
+  if (names.length < 2) return names.length / Math.max(1, width(sample, s));
+  const span = sample.scale.position(names.at(-1)!) - sample.scale.position(names[0]!);
+  return (names.length - 1) / Math.max(1, Number(span));
+}
+
+/** Densities of the nearest known, non-empty stretches on each side of segment i. */
+function neighbourDensities(sample: Sample, i: number): number[] {
+  const found: number[] = [];
+  for (const step of [-1, 1]) {
+    for (let j = i + step; j >= 0 && j < sample.segments.length; j += step) {
+      const s = sample.segments[j]!;
+      if (s.names !== undefined && s.names.length > 0) {
+        found.push(density(sample, s));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** Objects per segment: exact where known, else its width times its neighbours' mean density. */
+function estimate(sample: Sample): number[] {
+  return sample.segments.map((s, i) => {
+    if (s.names !== undefined) return s.names.length;
+    const d = neighbourDensities(sample, i);
+    return d.length === 0 ? 0 : (width(sample, s) * sum(d)) / d.length;
+  });
+}
+
+/**
+ * The next probe: the middle of the gap that may hold the most objects (by
+ * its denser neighbour, so a dense cluster's edges get explored). Undefined
+ * when no gap is left to split.
+ */
+function nextProbe(sample: Sample): string | undefined {
+  for (;;) {
+    let best = -1;
+    let bestScore = -1;
+    sample.segments.forEach((s, i) => {
+      if (s.names !== undefined || s.stuck === true) return;
+      const d = neighbourDensities(sample, i);
+      const score = width(sample, s) * (d.length === 0 ? 1 : Math.max(...d));
+      if (score > bestScore) [best, bestScore] = [i, score];
+    });
+    if (best < 0) return undefined;
+    const gap = sample.segments[best]!;
+    const lo = gap.lo === undefined ? 0n : sample.scale.position(gap.lo);
+    const hi = gap.hi === undefined ? sample.scale.end : sample.scale.position(gap.hi);
+    const mid = (lo + hi) / 2n;
+    // Right after known names, gallop (2, 16, 128… of their widths): a gap spanning
+    // whole levels of the name tree is mostly empty, and halving it would take
+    // hundreds of probes to find where the names below it end.
+    const known = best > 0 ? sample.segments[best - 1]! : undefined;
+    let jump = mid;
+    if (known?.names !== undefined && known.names.length > 1) {
+      const span = sample.scale.position(known.names.at(-1)!) - sample.scale.position(known.names[0]!);
+      const step = lo + span * (2n << BigInt(3 * (gap.gallop ?? 0)));
+      if (step < mid) jump = step;
+    }
+    // The jump or the middle, or nearer the top when its name rounds down out of the gap.
+    for (const at of [jump, mid, (lo + 3n * hi) / 4n, hi - (hi - lo) / 16n]) {
+      const offset = sample.scale.nameAt(at);
+      if (atOrAbove(offset, gap.lo) && below(offset, gap.hi) && offset !== gap.lo) return offset;
+    }
+    gap.stuck = true;
+  }
+}
+
+/** The count − 1 boundaries at equal shares of the estimated total, in ascending order. */
+function cut(sample: Sample, estimates: number[], total: number, count: number): string[] {
+  const boundaries: string[] = [];
+  let acc = 0;
+  let k = 1;
+  for (const [i, s] of sample.segments.entries()) {
+    const size = estimates[i]!;
+    while (k < count && size > 0 && acc + size >= (k * total) / count) {
+      const within = (k * total) / count - acc;
+      let name: string;
+      if (s.names !== undefined) name = s.names[Math.min(s.names.length - 1, Math.floor(within))]!;
+      else {
+        const lo = s.lo === undefined ? 0n : sample.scale.position(s.lo);
+        const hi = s.hi === undefined ? sample.scale.end : sample.scale.position(s.hi);
+        name = sample.scale.nameAt(lo + (BigInt(Math.floor((within / size) * 1e9)) * (hi - lo)) / 1_000_000_000n);
+      }
+      boundaries.push(name);
+      k++;
+    }
+    acc += size;
+  }
+  while (boundaries.length < count - 1) boundaries.push(boundaries.at(-1) ?? sample.prefix);
+  // Interpolated names may fall a little below a known one: keep the cuts in order.
+  for (let j = 1; j < boundaries.length; j++) if (compareUtf8(boundaries[j]!, boundaries[j - 1]!) < 0) boundaries[j] = boundaries[j - 1]!;
+  return boundaries;
+}

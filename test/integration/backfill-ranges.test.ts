@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3StartAfter, type KeyRange } from '../../src/backfill/key-range.js';
+import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.js';
+import { startCli, stopAll } from '../support/processes.js';
+import { adminS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+
+/**
+ * Four Cloud Run Job tasks as four processes over a skewed prefix (80 % of the
+ * names under one sub-prefix). Each process talks to GCS and S3 through its
+ * own recording proxy, so the list requests each one sent can be read back.
+ */
+const COUNT = 2000;
+const TASKS = 4;
+let env: Record<string, string>;
+let s3: S3Client;
+let bucket: string;
+let prefix: string;
+let names: string[];
+const recorders: HttpRecorder[] = [];
+
+beforeAll(async () => {
+  env = useStackEnv();
+  s3 = adminS3();
+  bucket = `gcs2s3-rng-${randomBytes(4).toString('hex')}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  // Versioned: a key written twice has two versions.
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  prefix = uniquePrefix('rng');
+  names = Array.from({ length: COUNT }, (_, i) => {
+    const id = String(i).padStart(5, '0');
+    if (i < 200) return `${prefix}assets/${id}.png`;
+    if (i < 1800) return `${prefix}logs/app/${id}.log`;
+    return `${prefix}users/${id}/é-${id}`;
+  });
+  const limit = pLimit(32);
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const url = `${env.STORAGE_EMULATOR_HOST}/upload/storage/v1/b/${env.GCS_BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`;
+        const response = await fetch(url, { method: 'POST', body: `bytes of ${name}` });
+        if (!response.ok) throw new Error(`upload of ${name} failed: HTTP ${response.status}`);
+        await response.arrayBuffer();
+      }),
+    ),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await stopAll();
+  await Promise.all(recorders.map((r) => r.close()));
+  if (s3 !== undefined && bucket !== undefined) {
+    const versions = await listVersions().catch(() => []);
+    for (let i = 0; i < versions.length; i += 1000) {
+      const batch = versions.slice(i, i + 1000).map((v) => ({ Key: v.key, VersionId: v.versionId }));
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch } })).catch(() => {});
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
+    s3.destroy();
+  }
+});
+
+async function listVersions(): Promise<Array<{ key: string; versionId: string }>> {
+  const out: Array<{ key: string; versionId: string }> = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId! });
+    if (!page.IsTruncated) return out;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+}
+
+/** GCS objects.list calls of the walk (the planner's probes ask for names only). */
+const gcsListings = (r: HttpRecorder): URL[] =>
+  r.requests.filter((q) => q.method === 'GET' && /\/storage\/v1\/b\/[^/]+\/o$/.test(q.url.pathname) && (q.url.searchParams.get('fields') ?? '').includes('generation')).map((q) => q.url);
+const s3Listings = (r: HttpRecorder): URL[] => r.requests.filter((q) => q.method === 'GET' && q.url.searchParams.get('list-type') === '2').map((q) => q.url);
+
+describe('backfill split across four tasks by range', () => {
+  it('copies every object exactly once, each task listing only its own range on both sides', async () => {
+    const keyPrefix = uniquePrefix('rng-out');
+    const url = `gs://${env.GCS_BUCKET}/${prefix}`;
+    const tasks = [];
+    for (let index = 0; index < TASKS; index++) {
+      const gcs = await startHttpRecorder(env.STORAGE_EMULATOR_HOST!);
+      const s3proxy = await startHttpRecorder(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL!);
+      recorders.push(gcs, s3proxy);
+      const childEnv = { ...process.env, ...stackEnv(), STORAGE_EMULATOR_HOST: gcs.url, AWS_ENDPOINT_URL_S3: s3proxy.url, S3_BUCKET: bucket, S3_KEY_PREFIX: keyPrefix };
+      const worker = startCli(['backfill', url, '--concurrency', '8'], { ...childEnv, CLOUD_RUN_TASK_INDEX: String(index), CLOUD_RUN_TASK_COUNT: String(TASKS) });
+      tasks.push({ worker, gcs, s3: s3proxy });
+    }
+    const codes = await Promise.all(tasks.map((t) => t.worker.exited));
+    expect(codes, tasks.map((t) => t.worker.stderr.join('')).join('\n')).toEqual(tasks.map(() => 0));
+
+    // Exactly once: one copied line per object across the four processes, one version per key.
+    const copied = tasks.flatMap((t) => t.worker.lines.filter((l) => l.outcome === 'copied').map((l) => String(l.object)));
+    expect(copied).toHaveLength(COUNT);
+    expect(new Set(copied).size).toBe(COUNT);
+    const versions = await listVersions();
+    expect(versions).toHaveLength(COUNT);
+
+    const ranges = tasks.map((t) => (t.worker.lines.find((l) => l.plan !== undefined)!.plan as { range: KeyRange }).range);
+    // Adjacent ranges share their bound; the first and last are open.
+    expect(ranges[0]!.start).toBeUndefined();
+    expect(ranges[TASKS - 1]!.end).toBeUndefined();
+    for (let i = 1; i < TASKS; i++) expect(ranges[i]!.start).toBe(ranges[i - 1]!.end);
+    for (const [i, t] of tasks.entries()) {
+      const range = ranges[i]!;
+      const gcsCalls = gcsListings(t.gcs);
+      const s3Calls = s3Listings(t.s3);
+      expect(gcsCalls.length).toBeGreaterThan(0);
+      for (const call of gcsCalls) {
+        expect(call.searchParams.get('startOffset') ?? undefined).toBe(range.start);
+        expect(call.searchParams.get('endOffset') ?? undefined).toBe(range.end);
+      }
+      // S3: the first call starts right below the range; continuation pages follow it.
+      const first = s3Calls[0]!;
+      expect(first.searchParams.get('start-after') ?? undefined).toBe(range.start === undefined ? undefined : s3StartAfter(keyPrefix + range.start));
+      const mine = names.filter((n) => (range.start === undefined || n >= range.start) && (range.end === undefined || n < range.end));
+      // The task copied exactly the names in its range.
+      expect(t.worker.lines.filter((l) => l.outcome === 'copied').map((l) => String(l.object)).sort()).toEqual(mine.map((n) => `gs://${env.GCS_BUCKET}/${n}`).sort());
+      // A task's pages cover its share, not the prefix: at most its own pages plus one.
+      expect(gcsCalls.length).toBeLessThanOrEqual(Math.ceil(mine.length / 1000) + 1);
+      expect(s3Calls.length).toBeLessThanOrEqual(Math.ceil(mine.length / 1000) + 1);
+    }
+  }, 240_000);
+});
