@@ -44,7 +44,7 @@ export interface Config {
   transfer: {
     /** MAX_CONCURRENT_OBJECTS: objects copied at once per process. Default 8. */
     maxConcurrentObjects: number;
-    /** PART_SIZE_MIB in bytes: multipart part size (grown for objects over 10,000 parts). Default 16 MiB. */
+    /** PART_SIZE_MIB in bytes: multipart part size (grown for objects over 9,999 parts). Default 16 MiB. */
     partSizeBytes: number;
     /** PART_QUEUE_SIZE: parts in flight per object; memory is at most queue × part size per object. Default 4. */
     partQueueSize: number;

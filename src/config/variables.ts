@@ -186,7 +186,7 @@ const SPECS = {
     parseBoolean(ctx.name, raw, false),
   ),
   MAX_CONCURRENT_OBJECTS: integer({ help: 'objects copied at once per process; `verify` sends 4 times as many HEADs', readBy: POOLED, section: 'main' }, 8, 1, 1000),
-  PART_SIZE_MIB: integer({ help: 'multipart part size in MiB, grown for objects over 10,000 parts', readBy: WRITERS, section: 'main' }, 16, S3_MIN_PART_BYTES / MIB, S3_MAX_PART_BYTES / MIB),
+  PART_SIZE_MIB: integer({ help: 'multipart part size in MiB, grown for objects over 9,999 parts', readBy: WRITERS, section: 'main' }, 16, S3_MIN_PART_BYTES / MIB, S3_MAX_PART_BYTES / MIB),
   PART_QUEUE_SIZE: integer({ help: 'parts in flight per object: memory is at most this × part size per object', readBy: WRITERS, section: 'main' }, 4, 1, 64),
   CONNECT_TIMEOUT_SECONDS: integer({ help: 'a connection to S3, STS, GCS or the metadata server that is not up within this is abandoned, and the request retried', readBy: CLOUD, section: 'main' }, 10, 1, 300),
   STALL_TIMEOUT_SECONDS: integer({ help: 'a request or stream that moves no byte for this long is aborted with a transient error naming the service, operation and endpoint', readBy: CLOUD, section: 'main' }, 20, 1, 3600),

@@ -18,7 +18,7 @@ import { StreamUpload, type ObjectHeaders } from './stream-upload.js';
 export interface S3SinkOptions {
   client: S3Client;
   bucket: string;
-  /** Configured part size in bytes (PART_SIZE_MIB; default 16 MiB); grown per object to stay within 10,000 parts. */
+  /** Configured part size in bytes (PART_SIZE_MIB; default 16 MiB); grown per object to stay within 9,999 data parts. */
   partSizeBytes: number;
   /** Parts uploading at once per object (PART_QUEUE_SIZE; default 4); the next part is read when one of them is done. */
   partQueueSize: number;

@@ -50,7 +50,7 @@ export interface StreamUploadOptions {
   size: number;
   /**
    * Where part buffers come from; it also decides the part size (its buffer
-   * size, grown for objects over 10,000 parts). Its size bounds the memory of
+   * size, grown for objects over 9,999 parts). Its size bounds the memory of
    * every upload of the process together.
    */
   pool: PartBufferPool;
