@@ -47,7 +47,7 @@ export class ProgressClock {
     };
     return {
       stat: (ref, signal) => source.stat(ref, signal),
-      read: (object, signal) => counted(source.read(object, signal), tick),
+      read: (object, signal, start) => counted(source.read(object, signal, start), tick),
     };
   }
 }

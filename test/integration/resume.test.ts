@@ -82,7 +82,9 @@ describe('a large copy resumes across processes', () => {
     proxy.delayMs = 0;
     const sentBefore = proxy.requests.length;
     const second = startCli(['copy', url], childEnv(keyPrefix));
-    expect(await second.exited).toBe(0);
+    const secondExit = await second.exited;
+    if (secondExit !== 0) console.error(second.lines.map((l) => JSON.stringify(l)).join("\n"));
+    expect(secondExit).toBe(0);
     const resent = proxy.requests.slice(sentBefore).filter((r) => r.partNumber !== undefined && r.partNumber < 10_000);
     const resentNumbers = resent.map((r) => r.partNumber!).sort((a, b) => a - b);
     const missing = Array.from({ length: PARTS }, (_, i) => i + 1).filter((n) => !storedBefore.has(n));
