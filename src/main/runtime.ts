@@ -33,7 +33,8 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
   const traced = config.traceExporter !== 'none';
   const destination = createDestination('s3', { config, logger, traced }, overrides);
   const storage = new Storage({ projectId: config.project, retryOptions: gcsRetryOptions(config.network.stallTimeoutMs), ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
-  const source = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com' });
+  const mediaStorage = new Storage({ projectId: config.project, retryOptions: { autoRetry: false }, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  const source = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com', mediaStorage });
   return {
     config,
     logger,

@@ -32,6 +32,15 @@ export interface GcsSourceOptions {
   stallTimeoutMs: number;
   /** Where requests go (STORAGE_EMULATOR_HOST or Google's), for error messages. */
   endpoint: string;
+  /**
+   * The client for media reads, built with the library's retries off. When a
+   * media read's response is an error the library retries, its stream plumbing
+   * pipes the next response into a stream it already destroyed and throws
+   * outside any caller (ERR_STREAM_UNABLE_TO_PIPE, an unhandled rejection that
+   * ends the process). Without library retries the read fails, classified, and
+   * the delivery is retried instead. Default: `storage`.
+   */
+  mediaStorage?: Storage;
 }
 
 /**
@@ -65,7 +74,7 @@ export class GcsSource implements Source {
   }
 
   read(object: SourceObject, signal: AbortSignal, start = 0): Readable {
-    const file = this.#storage.bucket(object.bucket).file(object.name, { generation: object.generation });
+    const file = (this.#options.mediaStorage ?? this.#storage).bucket(object.bucket).file(object.name, { generation: object.generation });
     // decompress: false keeps gzip-encoded objects as stored; our own
     // VerifyingStream checks CRC32C/MD5, so the library's check is off. A
     // start past 0 is a ranged read (a resumed copy): the library could not
