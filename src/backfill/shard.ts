@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { KeyRange } from './key-range.js';
 
@@ -40,19 +39,4 @@ export function parseShard(env: Record<string, string | undefined>): Shard {
     throw new ConfigError('CLOUD_RUN_TASK_INDEX', `must be a whole number from 0 to ${count - 1} (CLOUD_RUN_TASK_COUNT is ${count}), got "${rawIndex}"`);
   }
   return { index: Number(rawIndex), count };
-}
-
-/**
- * The shard an object name belongs to: the first 4 bytes of SHA-256 of its
- * UTF-8 bytes, big-endian, mod `count`. Depends on the name alone, so it is
- * stable across runs, tasks and listing pages, and every name lands in
- * exactly one shard.
- */
-export function shardOf(name: string, count: number): number {
-  if (count === 1) return 0;
-  return createHash('sha256').update(name, 'utf8').digest().readUInt32BE(0) % count;
-}
-
-export function inShard(name: string, shard: Shard): boolean {
-  return shard.count === 1 || shardOf(name, shard.count) === shard.index;
 }

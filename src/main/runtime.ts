@@ -1,4 +1,4 @@
-import { Storage } from '@google-cloud/storage';
+import { Storage, type StorageOptions } from '@google-cloud/storage';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
@@ -32,8 +32,10 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
   // Spans only when tracing is on: off, the adapters are not even wrapped.
   const traced = config.traceExporter !== 'none';
   const destination = createDestination('s3', { config, logger, traced }, overrides);
-  const storage = new Storage({ projectId: config.project, retryOptions: gcsRetryOptions(config.network.stallTimeoutMs), ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
-  const mediaStorage = new Storage({ projectId: config.project, retryOptions: { autoRetry: false }, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  const gcs = (retryOptions: StorageOptions['retryOptions']): Storage => new Storage({ projectId: config.project, retryOptions, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  const storage = gcs(gcsRetryOptions(config.network.stallTimeoutMs));
+  // Media reads without the library's retries: see GcsSourceOptions.mediaStorage.
+  const mediaStorage = gcs({ autoRetry: false });
   const source = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com', mediaStorage });
   return {
     config,

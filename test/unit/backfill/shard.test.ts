@@ -1,32 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inShard, parseShard, shardOf } from '../../../src/backfill/shard.js';
+import { parseShard } from '../../../src/backfill/shard.js';
 import { ConfigError } from '../../../src/errors.js';
-
-const NAMES = Array.from({ length: 10_000 }, (_, i) => `logs/2024/${String(i).padStart(5, '0')}-${(i * 7919) % 1000}.json`);
-
-describe('shards', () => {
-  it.each([1, 2, 3, 4, 5])('%i tasks take disjoint shares that together cover all 10,000 names exactly once', (count) => {
-    const owners = new Map<string, number[]>();
-    for (let index = 0; index < count; index++) {
-      for (const name of NAMES) {
-        if (inShard(name, { index, count })) owners.set(name, [...(owners.get(name) ?? []), index]);
-      }
-    }
-    expect(owners.size).toBe(NAMES.length);
-    expect([...owners.values()].filter((o) => o.length !== 1)).toEqual([]);
-    // Balanced enough to be worth sharding: every share within 10% of even.
-    const sizes = Array.from({ length: count }, (_, index) => NAMES.filter((n) => inShard(n, { index, count })).length);
-    for (const size of sizes) expect(Math.abs(size - NAMES.length / count)).toBeLessThan((NAMES.length / count) * 0.1);
-  });
-
-  it('is stable: the shard depends on the name alone (SHA-256, first 4 bytes, big-endian)', () => {
-    // sha256("a") = ca978112…
-    expect(shardOf('a', 3)).toBe(0xca978112 % 3);
-    expect(shardOf('a', 5)).toBe(0xca978112 % 5);
-    expect(shardOf('a', 1)).toBe(0);
-    expect(NAMES.map((n) => shardOf(n, 4))).toEqual(NAMES.map((n) => shardOf(n, 4)));
-  });
-});
 
 describe('parseShard', () => {
   it.each<[Record<string, string | undefined>, { index: number; count: number }]>([
