@@ -8,6 +8,10 @@
 #
 #   bash scripts/local-stack.sh up|down|status|env
 #
+# LOCAL_STACK_PORT_OFFSET=N (default 0) runs a second, private stack: every port above
+# shifted by N, its state (pid files, logs, env) under .local-stack-N/ instead of
+# .local-stack/, and its env pointing at the shifted ports (the soak uses 20000).
+#
 # Every server runs in its own session/process group (setsid) with a pid file and a log
 # under .local-stack/, so `down` kills whole groups and leaves no orphans. `up` is
 # idempotent: running, healthy servers are left alone, stale pid files are cleared, and
@@ -16,7 +20,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="$ROOT/.local-stack"
+OFFSET="${LOCAL_STACK_PORT_OFFSET:-0}"
+[[ "$OFFSET" =~ ^[0-9]+$ ]] && ((OFFSET <= 56000)) || { echo "local-stack: LOCAL_STACK_PORT_OFFSET must be an integer 0-56000, got '$OFFSET'" >&2; exit 2; }
+if ((OFFSET == 0)); then STATE="$ROOT/.local-stack"; else STATE="$ROOT/.local-stack-$OFFSET"; fi
 BIN="$ROOT/.tools/bin"
 HOST=127.0.0.1
 
@@ -31,11 +37,12 @@ MINIO_PASSWORD=minioadmin
 MINIO_POLICY=gcs2s3-replicator
 SERVICE_ACCOUNT_EMAIL=gcs2s3-worker@gcs2s3-local.iam.gserviceaccount.com
 
-PUBSUB_PORT=8085
-OIDC_PORT=8900
-MINIO_PORT=9000
-MINIO_CONSOLE_PORT=9001
-GCS_PORT=4443
+PUBSUB_PORT=$((8085 + OFFSET))
+OIDC_PORT=$((8900 + OFFSET))
+MINIO_PORT=$((9000 + OFFSET))
+MINIO_CONSOLE_PORT=$((9001 + OFFSET))
+GCS_PORT=$((4443 + OFFSET))
+PUSH_PORT=$((8080 + OFFSET))
 OIDC_URL="http://$HOST:$OIDC_PORT"
 KEY_FILE="$STATE/oidc-key.json"
 
@@ -277,7 +284,7 @@ PUBSUB_TOPIC=projects/$PROJECT/topics/$TOPIC_ID
 GCS_BUCKET=$SOURCE_BUCKET
 MINIO_ROOT_USER=$MINIO_USER
 MINIO_ROOT_PASSWORD=$MINIO_PASSWORD
-PUSH_AUDIENCE=http://$HOST:8080/pubsub/push
+PUSH_AUDIENCE=http://$HOST:$PUSH_PORT/pubsub/push
 PUSH_SERVICE_ACCOUNT=$SERVICE_ACCOUNT_EMAIL
 PUSH_OIDC_ISSUER=$OIDC_URL
 PUSH_JWKS_URL=$OIDC_URL/jwks
