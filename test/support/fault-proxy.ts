@@ -35,7 +35,16 @@ export interface Injection {
 /** Names a request's kind from its method, URL and headers. */
 export type KindOf = (req: IncomingMessage, url: URL) => string;
 
-export async function startFaultProxy(upstreamPort: number, kindOf: KindOf): Promise<FaultProxy> {
+export interface FaultProxyOptions {
+  /**
+   * Receives the whole body of every answer the upstream gave (forwarded
+   * requests only): the soak records the credentials STS and the metadata
+   * server hand out, to look for them in logs. Leave unset where bodies are big.
+   */
+  onAnswer?: (kind: string, url: URL, body: Buffer) => void;
+}
+
+export async function startFaultProxy(upstreamPort: number, kindOf: KindOf, options: FaultProxyOptions = {}): Promise<FaultProxy> {
   const counts = new Map<string, number>();
   let rules: Array<{ kind: string; fault: Fault; left: number; hits: number }> = [];
 
@@ -44,7 +53,10 @@ export async function startFaultProxy(upstreamPort: number, kindOf: KindOf): Pro
     const kind = kindOf(req, url);
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
     const rule = rules.find((r) => r.kind === kind && r.left > 0);
-    if (rule === undefined) return forward(req, res, upstreamPort);
+    if (rule === undefined) {
+      const onAnswer = options.onAnswer;
+      return forward(req, res, upstreamPort, onAnswer && ((body) => onAnswer(kind, url, body)));
+    }
     rule.left--;
     rule.hits++;
     // Read the request body first, as a server does: answering mid-upload would make this a reset instead.
@@ -81,9 +93,14 @@ export async function startFaultProxy(upstreamPort: number, kindOf: KindOf): Pro
   };
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, upstreamPort: number): void {
+function forward(req: IncomingMessage, res: ServerResponse, upstreamPort: number, onAnswer?: (body: Buffer) => void): void {
   const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
+    if (onAnswer !== undefined) {
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => onAnswer(Buffer.concat(chunks)));
+    }
     answer.pipe(res);
     answer.on('error', () => res.destroy());
   });
