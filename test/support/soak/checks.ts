@@ -96,6 +96,7 @@ export async function scanLogs(files: string[], secrets: IssuedSecrets): Promise
     ['signed URL (X-Amz-Signature=)', /X-Amz-Signature=/i],
     ['signed URL (X-Goog-Signature=)', /X-Goog-Signature=/i],
     ['signed URL (X-Amz-Credential=)', /X-Amz-Credential=/i],
+    ['SigV4 Authorization header (Signature=)', /Signature=[0-9a-f]{64}/],
   ];
   const findings: SecretFinding[] = [];
   let scanned = 0;

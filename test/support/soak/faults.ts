@@ -1,7 +1,7 @@
 import { gcsError, s3Error, stsError, type Fault } from '../fault-proxy.js';
 import type { Toxic } from '../toxiproxy.js';
 import type { Leg, Legs } from './legs.js';
-import { sleep, type Prng } from './prng.js';
+import { prng, sleep, type Prng } from './prng.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -89,13 +89,15 @@ export async function runFaultSchedule(legs: Legs, rng: Prng, opts: FaultSchedul
   const catalog = faultCatalog(tally);
   const active = new Set<Promise<void>>();
   while (!signal.aborted) {
+    // Every draw comes first, in the same number whatever happens next, so a seed replays the same schedule.
     await sleep(rng.between(0.3, 1.7) * opts.meanGapMs, signal);
-    if (signal.aborted || active.size >= opts.maxConcurrent) continue;
     const kind = rng.pick(catalog);
     const onMs = rng.between(opts.minOnMs, opts.maxOnMs);
+    const params = prng(rng.int(0, 2 ** 31), kind.name);
+    if (signal.aborted || active.size >= opts.maxConcurrent) continue;
     let off: () => Promise<void>;
     try {
-      off = await kind.apply(legs, rng);
+      off = await kind.apply(legs, params);
     } catch {
       continue; // Toxiproxy refused (say, a toxic of that type already on): not counted.
     }

@@ -14,21 +14,21 @@ export interface SoakProfile {
 }
 
 /**
- * `long`: `npm run soak` (objects up to 200 MiB, one over 32 MiB per 2.5
- * minutes at most, so the in-memory GCS emulator stays bounded on a small
+ * `long`: `npm run soak` (objects up to 200 MiB, one over 32 MiB per 150
+ * writes at most, so the in-memory GCS emulator stays bounded on a small
  * machine). `short`: the seeded run inside `npm test` (objects up to 24 MiB,
  * faults and kills more often, so a couple of minutes see every kind).
  */
 export const PROFILES: Record<'long' | 'short', SoakProfile> = {
   long: {
-    writer: { names: 60, minGapMs: 200, maxGapMs: 1500, maxObjectMiB: 200, bigEveryMs: 150_000 },
+    writer: { names: 60, minGapMs: 200, maxGapMs: 1500, maxObjectMiB: 200, bigEveryOps: 150 },
     faults: { meanGapMs: 5000, minOnMs: 3000, maxOnMs: 15_000, maxConcurrent: 3 },
     kills: { meanGapMs: 45_000, sigtermShare: 0.15 },
     duplicateGapMs: 4000,
     drainMs: 12 * 60_000,
   },
   short: {
-    writer: { names: 25, minGapMs: 150, maxGapMs: 1000, maxObjectMiB: 24, bigEveryMs: Number.POSITIVE_INFINITY },
+    writer: { names: 25, minGapMs: 150, maxGapMs: 1000, maxObjectMiB: 24, bigEveryOps: Number.POSITIVE_INFINITY },
     faults: { meanGapMs: 2500, minOnMs: 2000, maxOnMs: 8000, maxConcurrent: 3 },
     kills: { meanGapMs: 25_000, sigtermShare: 0.25 },
     duplicateGapMs: 3000,

@@ -52,6 +52,7 @@ export async function writeReliabilityDoc(file: string, result: SoakResult, comm
   await writeFile(file, page.join('\n'));
 }
 
+const BAND_ORDER = ['0 B', '1 B – 64 KiB', '64 KiB – 5 MiB', '5 – 32 MiB', '32 – 200 MiB'];
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 const total = (t: Record<string, number>): number => Object.values(t).reduce((a, b) => a + b, 0);
 
@@ -85,6 +86,8 @@ function section(title: string, r: KeptRun): string {
     '| operation | count | bytes | MiB | refused by the emulator |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...writes.map(([op, w]) => `| ${op} | ${w.count} | ${w.bytes} | ${mib(w.bytes)} | ${w.failed} |`),
+    '',
+    `Objects written by size: ${Object.entries(r.sizes?.bands ?? {}).sort(([a], [b]) => BAND_ORDER.indexOf(a) - BAND_ORDER.indexOf(b)).map(([band, n]) => `${band}: ${n}`).join(', ')}; the largest ${mib(r.sizes?.largest ?? 0)} MiB.`,
     '',
     `Notifications duplicated: ${r.duplicates.published} extra copies of ${r.duplicates.seen} real notifications, published out of order.`,
     '',

@@ -12,7 +12,7 @@ import { newIssuedSecrets, startLegs, type Legs } from './legs.js';
 import { prng, sleep } from './prng.js';
 import { PROFILES, type SoakProfile } from './profiles.js';
 import { PullWorker, runCli, type OutcomeTally } from './workers.js';
-import { newWriterTally, runWriter, type WriterTally } from './writer.js';
+import { newWriterTally, runWriter, type SizeTally, type WriterTally } from './writer.js';
 
 export interface SoakOptions {
   seed: number;
@@ -44,6 +44,7 @@ export interface SoakResult {
   faults: FaultTally;
   kills: KillTally;
   writes: WriterTally;
+  sizes: SizeTally;
   duplicates: DuplicateTally;
   deliveries: OutcomeTally;
   verify: VerifyReport | undefined;
@@ -119,6 +120,7 @@ function emptyResult(o: SoakOptions, prefix: string): SoakResult {
     faults: { switchedOn: {}, httpAnswered: {} },
     kills: { SIGKILL: 0, SIGTERM: 0, restarts: 0 },
     writes: newWriterTally(),
+    sizes: { bands: {}, largest: 0 },
     duplicates: { seen: 0, published: 0 },
     deliveries: {},
     verify: undefined,
@@ -178,7 +180,7 @@ async function chaos(o: SoakOptions, rig: Rig, profile: SoakProfile, prefix: str
   try {
     const bucket = rig.gcs.bucket(o.env.GCS_BUCKET!);
     await Promise.all([
-      runWriter(bucket, o.seed, prng(o.seed, 'writer'), { ...profile.writer, prefix }, r.writes, stop.signal),
+      runWriter(bucket, o.seed, prng(o.seed, 'writer'), { ...profile.writer, prefix }, r.writes, r.sizes, stop.signal),
       runFaultSchedule(rig.legs, prng(o.seed, 'faults'), profile.faults, r.faults, stop.signal),
       runKillSchedule(rig.workers, prng(o.seed, 'kills'), profile.kills, r.kills, stop.signal),
       duplicator.run(prng(o.seed, 'duplicates'), profile.duplicateGapMs, stop.signal),

@@ -12,6 +12,21 @@ export type WriteOp = 'upload' | 'overwrite' | 'patch' | 'delete';
 /** What the writer did, by kind of operation. */
 export type WriterTally = Record<WriteOp, { count: number; bytes: number; failed: number }>;
 
+/** Objects written (uploads and overwrites) by size band, and the largest. */
+export interface SizeTally {
+  bands: Record<string, number>;
+  largest: number;
+}
+
+/** The band a size falls in, as the docs name it. */
+export function sizeBand(size: number): string {
+  if (size === 0) return '0 B';
+  if (size <= 64 * KiB) return '1 B – 64 KiB';
+  if (size <= 5 * MiB) return '64 KiB – 5 MiB';
+  if (size <= 32 * MiB) return '5 – 32 MiB';
+  return '32 – 200 MiB';
+}
+
 export function newWriterTally(): WriterTally {
   return { upload: { count: 0, bytes: 0, failed: 0 }, overwrite: { count: 0, bytes: 0, failed: 0 }, patch: { count: 0, bytes: 0, failed: 0 }, delete: { count: 0, bytes: 0, failed: 0 } };
 }
@@ -25,8 +40,8 @@ export interface WriterOptions {
   maxGapMs: number;
   /** The largest object, MiB (the brief: ~200). */
   maxObjectMiB: number;
-  /** At most one object over 32 MiB per this long, ms: keeps the in-memory GCS emulator bounded. */
-  bigEveryMs: number;
+  /** At most one object over 32 MiB per this many operations: keeps the in-memory GCS emulator bounded. */
+  bigEveryOps: number;
 }
 
 /** Deterministic bytes for op number `op` of `seed` (AES-256-CTR keystream): replays write the same bytes. */
@@ -90,18 +105,18 @@ function pickPatch(rng: Prng): Record<string, unknown> {
 }
 
 /** Writes to `bucket` until `signal` aborts: uploads, overwrites, metadata patches and deletes, as `rng` says. */
-export async function runWriter(bucket: Bucket, seed: number, rng: Prng, opts: WriterOptions, tally: WriterTally, signal: AbortSignal): Promise<void> {
+export async function runWriter(bucket: Bucket, seed: number, rng: Prng, opts: WriterOptions, tally: WriterTally, sizes: SizeTally, signal: AbortSignal): Promise<void> {
   const exists = new Set<string>();
-  let lastBig = Date.now() - opts.bigEveryMs / 2;
+  let lastBig = -opts.bigEveryOps / 2;
   for (let op = 0; !signal.aborted; op++) {
     const index = rng.int(0, opts.names - 1);
     const name = `${opts.prefix}obj-${String(index).padStart(3, '0')}${SUFFIXES[index % SUFFIXES.length]}`;
     const kind: WriteOp = !exists.has(name) ? 'upload' : rng.weighted<WriteOp>([['overwrite', 45], ['patch', 30], ['delete', 25]]);
-    const size = kind === 'upload' || kind === 'overwrite' ? pickSize(rng, opts, Date.now() - lastBig > opts.bigEveryMs) : 0;
+    const size = kind === 'upload' || kind === 'overwrite' ? pickSize(rng, opts, op - lastBig >= opts.bigEveryOps) : 0;
     const headers = pickHeaders(rng);
     const patch = pickPatch(rng);
     const gap = rng.between(opts.minGapMs, opts.maxGapMs);
-    if (size > 32 * MiB) lastBig = Date.now();
+    if (size > 32 * MiB) lastBig = op;
     try {
       const file = bucket.file(name);
       if (kind === 'patch') await file.setMetadata(patch);
@@ -111,6 +126,10 @@ export async function runWriter(bucket: Bucket, seed: number, rng: Prng, opts: W
       else exists.add(name);
       tally[kind].count++;
       tally[kind].bytes += size;
+      if (kind === 'upload' || kind === 'overwrite') {
+        sizes.bands[sizeBand(size)] = (sizes.bands[sizeBand(size)] ?? 0) + 1;
+        sizes.largest = Math.max(sizes.largest, size);
+      }
     } catch {
       tally[kind].failed++; // The emulator refused (rare); the next operations go on. Verify compares what GCS ended with.
     }
