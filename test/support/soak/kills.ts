@@ -5,6 +5,8 @@ export interface KillTally {
   SIGKILL: number;
   SIGTERM: number;
   restarts: number;
+  /** Worker exits nobody asked for (counted by the workers, restarted at once). */
+  crashes: number;
 }
 
 export interface KillScheduleOptions {

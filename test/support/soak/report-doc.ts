@@ -81,6 +81,8 @@ function section(title: string, r: KeptRun): string {
     '',
     `### Kills: ${r.kills.SIGKILL} SIGKILL, ${r.kills.SIGTERM} SIGTERM, ${r.kills.restarts} restarts`,
     '',
+    `Workers that exited on their own (a crash), restarted: ${r.kills.crashes ?? 0}.`,
+    '',
     '### Writes',
     '',
     '| operation | count | bytes | MiB | refused by the emulator |',

@@ -94,7 +94,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     r.drainSeconds = Math.round((Date.now() - drainStart) / 1000);
     await judge(o, rig, prefix, r);
   } finally {
-    for (const w of rig.workers) await w.stop('SIGKILL');
+    for (const w of rig.workers) await w.stop('SIGKILL', true);
+    r.kills.crashes = rig.workers.reduce((n, w) => n + w.crashes, 0);
     await rig.legs.close();
     await rig.pubsub.close().catch(() => undefined);
     rig.s3.destroy();
@@ -118,7 +119,7 @@ function emptyResult(o: SoakOptions, prefix: string): SoakResult {
     drainSeconds: 0,
     machine: machineDescription(),
     faults: { switchedOn: {}, httpAnswered: {} },
-    kills: { SIGKILL: 0, SIGTERM: 0, restarts: 0 },
+    kills: { SIGKILL: 0, SIGTERM: 0, restarts: 0, crashes: 0 },
     writes: newWriterTally(),
     sizes: { bands: {}, largest: 0 },
     duplicates: { seen: 0, published: 0 },
@@ -236,7 +237,7 @@ async function judge(o: SoakOptions, rig: Rig, prefix: string, r: SoakResult): P
   r.correct = Math.max(0, (c?.inSync ?? 0) - bytes.wrong.length);
   r.strandedBefore = (await listStranded(rig.s3, o.env.S3_BUCKET!, prefix)).length;
   // The cleanup pass: the drained workers stop, then a backfill handles every key of the prefix once more.
-  for (const w of rig.workers) await w.stop('SIGTERM');
+  for (const w of rig.workers) await w.stop('SIGTERM', true);
   await runCli('backfill', ['backfill', `gs://${o.env.GCS_BUCKET}/${prefix}`], rig.cliEnv, o.runDir);
   r.stranded = await listStranded(rig.s3, o.env.S3_BUCKET!, prefix);
   r.strandedAfter = r.stranded.length;

@@ -85,16 +85,30 @@ export class PullWorker {
     return this.current?.lastOutcomeAt() ?? 0;
   }
 
+  /** Exits nobody asked for (a crash), each followed by a restart a second later. */
+  crashes = 0;
+  private stopping = false;
+  private closed = false;
+
   start(): void {
-    if (this.running) return;
+    if (this.running || this.closed) return;
     this.starts++;
-    this.current = startCliProcess(this.name, ['pull'], this.env, join(this.dir, `${this.name}.log`), this.outcomes);
+    this.stopping = false;
+    const p = startCliProcess(this.name, ['pull'], this.env, join(this.dir, `${this.name}.log`), this.outcomes);
+    this.current = p;
+    void p.exited.then(() => {
+      if (this.stopping || this.current !== p || this.closed) return;
+      this.crashes++;
+      setTimeout(() => this.start(), 1000);
+    });
   }
 
-  /** Sends `signal` and waits for the exit (SIGKILL after 15 s, should SIGTERM not end it). */
-  async stop(signal: NodeJS.Signals): Promise<void> {
+  /** Sends `signal` and waits for the exit (SIGKILL after 15 s, should SIGTERM not end it). `close` keeps it down for good. */
+  async stop(signal: NodeJS.Signals, close = false): Promise<void> {
+    this.closed ||= close;
     const p = this.current;
     if (p === undefined || !this.running) return;
+    this.stopping = true;
     p.child.kill(signal);
     const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
     await p.exited;
