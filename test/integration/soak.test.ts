@@ -11,13 +11,15 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { PubSub, Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSubscription, pubsubClient } from '../support/pubsub.js';
-import { scanLogs } from '../support/soak/checks.js';
+import { listStranded, scanLogs } from '../support/soak/checks.js';
 import { newIssuedSecrets } from '../support/soak/legs.js';
+import { prng } from '../support/soak/prng.js';
 import { runSoak, type SoakResult } from '../support/soak/run-soak.js';
-import { ROOT, stackEnv, useStackEnv } from '../support/stack.js';
+import { adminS3, ROOT, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 const SEED = Number(process.env.SOAK_SEED ?? 20261201);
 const MINUTES = 2;
@@ -85,7 +87,31 @@ describe(`the seeded soak (seed ${SEED}, ${MINUTES} minutes)`, () => {
   });
 });
 
-describe('the log scan', () => {
+describe("the soak's own checks", () => {
+  it('draws the same schedule from the same seed, another from another seed or stream', () => {
+    const draw = (seed: number, label: string) => {
+      const r = prng(seed, label);
+      return Array.from({ length: 50 }, () => r.int(0, 1e9));
+    };
+    expect(draw(SEED, 'faults')).toEqual(draw(SEED, 'faults'));
+    expect(draw(SEED, 'faults')).not.toEqual(draw(SEED + 1, 'faults'));
+    expect(draw(SEED, 'faults')).not.toEqual(draw(SEED, 'kills'));
+  });
+
+  it('counts a multipart upload left in progress under a prefix, and none once it is aborted', async () => {
+    const s3 = adminS3();
+    const bucket = stackEnv().S3_BUCKET!;
+    const prefix = uniquePrefix('soak-stranded');
+    try {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${prefix}left.bin` }));
+      expect(await listStranded(s3, bucket, prefix)).toEqual([expect.objectContaining({ key: `${prefix}left.bin`, uploadId: UploadId })]);
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `${prefix}left.bin`, UploadId }));
+      expect(await listStranded(s3, bucket, prefix)).toEqual([]);
+    } finally {
+      s3.destroy();
+    }
+  });
+
   it('finds a secret it was given, whole or as a JWT signature, and signed-URL parameters', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'soak-scan-'));
     const file = join(dir, 'x.log');
