@@ -10,11 +10,12 @@
  * and no secret was logged.
  *
  *   npm run soak -- [--minutes N] [--seed S] [--write-doc]
+ *   npm run soak -- --doc-from .soak/RUN/result.json   (writes the page again from a finished run)
  */
 import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readEnvFile } from '../src/main/env-file.js';
@@ -31,17 +32,18 @@ function stack(command: 'up' | 'down'): void {
   execFileSync('bash', [join(ROOT, 'scripts/local-stack.sh'), command], { stdio: 'inherit', env: { ...process.env, LOCAL_STACK_PORT_OFFSET: String(OFFSET) } });
 }
 
-function parse(argv: string[]): { minutes: number; seed: number; writeDoc: boolean } {
-  const { values } = parseArgs({ args: argv, options: { minutes: { type: 'string', default: '5' }, seed: { type: 'string' }, 'write-doc': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+function parse(argv: string[]): { minutes: number; seed: number; writeDoc: boolean; docFrom?: string } {
+  const options = { minutes: { type: 'string', default: '5' }, seed: { type: 'string' }, 'write-doc': { type: 'boolean', default: false }, 'doc-from': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+  const { values } = parseArgs({ args: argv, options });
   if (values.help) {
-    process.stdout.write('Usage: npm run soak -- [--minutes N] [--seed S] [--write-doc]\n');
+    process.stdout.write('Usage: npm run soak -- [--minutes N] [--seed S] [--write-doc]\n       npm run soak -- --doc-from .soak/RUN/result.json\n');
     process.exit(0);
   }
   const minutes = Number(values.minutes);
   const seed = values.seed === undefined ? randomInt(1, 2 ** 31) : Number(values.seed);
   if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error(`--minutes: a number of minutes, 0–1440, got ${values.minutes}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed: a non-negative integer, got ${values.seed}`);
-  return { minutes, seed, writeDoc: values['write-doc'] };
+  return { minutes, seed, writeDoc: values['write-doc'], docFrom: values['doc-from'] };
 }
 
 export function replayCommand(r: Pick<SoakResult, 'minutes' | 'seed'>): string {
@@ -50,6 +52,11 @@ export function replayCommand(r: Pick<SoakResult, 'minutes' | 'seed'>): string {
 
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
+  if (args.docFrom !== undefined) {
+    const result = JSON.parse(await readFile(args.docFrom, 'utf8')) as SoakResult;
+    await writeReliabilityDoc(join(ROOT, 'docs/reliability.md'), result, replayCommand(result));
+    return 0;
+  }
   const runDir = join(ROOT, '.soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${args.seed}`);
   const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   say(`soak: seed ${args.seed}, ${args.minutes} min, logs in ${relative(ROOT, runDir)}; replay: ${replayCommand(args)}`);

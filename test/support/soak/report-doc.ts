@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { SoakResult } from './run-soak.js';
 
-/** The runs the page shows, kept in the page itself (a comment at its end), so a shorter run never erases the longest. */
+/** The runs the page shows, kept beside it (`reliability.json`), so a shorter run never erases the longest. */
 interface KeptRuns {
   longest?: KeptRun;
   latest?: KeptRun;
@@ -9,17 +9,21 @@ interface KeptRuns {
 
 type KeptRun = SoakResult & { command: string };
 
-const MARK = '<!-- soak-runs (written by scripts/soak.ts; keep) ';
+const keptFile = (page: string): string => page.replace(/\.md$/, '.json');
 
-async function keptRuns(file: string): Promise<KeptRuns> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const at = text.indexOf(MARK);
-  if (at < 0) return {};
+async function keptRuns(page: string): Promise<KeptRuns> {
   try {
-    return JSON.parse(text.slice(at + MARK.length, text.indexOf(' -->', at))) as KeptRuns;
+    return JSON.parse(await readFile(keptFile(page), 'utf8')) as KeptRuns;
   } catch {
     return {};
   }
+}
+
+/** The verify report's lists stay in the run's own folder; the page keeps its counts. */
+function compact(k: KeptRun): KeptRun {
+  if (k.verify === undefined) return k;
+  const { complete, inSync, listed, counts } = k.verify;
+  return { ...k, verify: { complete, inSync, listed, counts, missingInS3: [], staleInS3: [], mismatched: [], extraInS3: [] } };
 }
 
 /** Writes docs/reliability.md from `result`, keeping the longest run so far next to the latest. */
@@ -27,8 +31,6 @@ export async function writeReliabilityDoc(file: string, result: SoakResult, comm
   const kept = await keptRuns(file);
   const run: KeptRun = { ...result, command };
   const longest = kept.longest === undefined || run.minutes >= kept.longest.minutes ? run : kept.longest;
-  // The verify report's lists are in the run's own folder; the page keeps the counts.
-  const compact = (k: KeptRun): KeptRun => (k.verify === undefined ? k : { ...k, verify: { ...k.verify, missingInS3: [], staleInS3: [], mismatched: [], extraInS3: [] } });
   const runs: KeptRuns = longest === run ? { longest: compact(run) } : { longest: compact(longest), latest: compact(run) };
   const sections = [section(`The longest run: ${longest.minutes} minutes`, longest)];
   if (longest !== run) sections.push(section(`The latest run: ${run.minutes} minutes`, run));
@@ -48,9 +50,10 @@ export async function writeReliabilityDoc(file: string, result: SoakResult, comm
     'and for signed-URL parameters. The same seed replays the same schedules of writes, faults, kills and duplicates, as far as timing allows.',
     '',
     ...sections,
-    `${MARK}${JSON.stringify(runs)} -->`,
+    `The figures of these runs, as the soak measured them: [reliability.json](reliability.json).`,
     '',
   ];
+  await writeFile(keptFile(file), `${JSON.stringify(runs, null, 2)}\n`);
   await writeFile(file, page.join('\n'));
 }
 
