@@ -60,9 +60,28 @@ export async function checkBytes(bucket: Bucket, s3: S3Client, s3Bucket: string,
   return { checked: files.length, wrong };
 }
 
-/** Multipart uploads in progress under `prefix` (ListMultipartUploads, every page). */
-export async function listStranded(s3: S3Client, s3Bucket: string, prefix: string): Promise<Array<{ key: string; uploadId: string; initiated?: string }>> {
-  const found: Array<{ key: string; uploadId: string; initiated?: string }> = [];
+export interface StrandedUpload {
+  key: string;
+  uploadId: string;
+  initiated?: string;
+}
+
+/**
+ * Multipart uploads in progress under `prefix`. MinIO answers a
+ * ListMultipartUploads `Prefix` only when it is a whole key (minio/minio#20989,
+ * "working as intended"), so the bucket's whole list is read and filtered here,
+ * and each of `keys` (every key the run may have written) is asked for too.
+ */
+export async function listStranded(s3: S3Client, s3Bucket: string, prefix: string, keys: readonly string[] = []): Promise<StrandedUpload[]> {
+  const found = new Map<string, StrandedUpload>();
+  for (const p of [undefined, ...keys]) {
+    for (const u of await listUploads(s3, s3Bucket, p)) if (u.key.startsWith(prefix)) found.set(u.uploadId, u);
+  }
+  return [...found.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+async function listUploads(s3: S3Client, s3Bucket: string, prefix: string | undefined): Promise<StrandedUpload[]> {
+  const found: StrandedUpload[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   for (;;) {

@@ -12,7 +12,7 @@ import { newIssuedSecrets, startLegs, type Legs } from './legs.js';
 import { prng, sleep } from './prng.js';
 import { PROFILES, type SoakProfile } from './profiles.js';
 import { PullWorker, runCli, type OutcomeTally } from './workers.js';
-import { newWriterTally, runWriter, type SizeTally, type WriterTally } from './writer.js';
+import { newWriterTally, runWriter, writerNames, type SizeTally, type WriterTally } from './writer.js';
 
 export interface SoakOptions {
   seed: number;
@@ -235,11 +235,12 @@ async function judge(o: SoakOptions, rig: Rig, prefix: string, r: SoakResult): P
   r.wrongBytes = bytes.wrong;
   r.wrong += bytes.wrong.length;
   r.correct = Math.max(0, (c?.inSync ?? 0) - bytes.wrong.length);
-  r.strandedBefore = (await listStranded(rig.s3, o.env.S3_BUCKET!, prefix)).length;
+  const keys = writerNames({ prefix, names: PROFILES[o.profile].writer.names });
+  r.strandedBefore = (await listStranded(rig.s3, o.env.S3_BUCKET!, prefix, keys)).length;
   // The cleanup pass: the drained workers stop, then a backfill handles every key of the prefix once more.
   for (const w of rig.workers) await w.stop('SIGTERM', true);
   await runCli('backfill', ['backfill', `gs://${o.env.GCS_BUCKET}/${prefix}`], rig.cliEnv, o.runDir);
-  r.stranded = await listStranded(rig.s3, o.env.S3_BUCKET!, prefix);
+  r.stranded = await listStranded(rig.s3, o.env.S3_BUCKET!, prefix, keys);
   r.strandedAfter = r.stranded.length;
   o.say(`judged: lost ${r.lost}, wrong ${r.wrong} (${bytes.checked} objects read back), stranded uploads ${r.strandedBefore} before cleanup, ${r.strandedAfter} after`);
 }

@@ -104,13 +104,22 @@ function pickPatch(rng: Prng): Record<string, unknown> {
   }
 }
 
+/** Every name the writer may use under `opts`. */
+export function writerNames(opts: Pick<WriterOptions, 'prefix' | 'names'>): string[] {
+  return Array.from({ length: opts.names }, (_, index) => objectName(opts.prefix, index));
+}
+
+function objectName(prefix: string, index: number): string {
+  return `${prefix}obj-${String(index).padStart(3, '0')}${SUFFIXES[index % SUFFIXES.length]}`;
+}
+
 /** Writes to `bucket` until `signal` aborts: uploads, overwrites, metadata patches and deletes, as `rng` says. */
 export async function runWriter(bucket: Bucket, seed: number, rng: Prng, opts: WriterOptions, tally: WriterTally, sizes: SizeTally, signal: AbortSignal): Promise<void> {
   const exists = new Set<string>();
   let lastBig = -opts.bigEveryOps / 2;
   for (let op = 0; !signal.aborted; op++) {
     const index = rng.int(0, opts.names - 1);
-    const name = `${opts.prefix}obj-${String(index).padStart(3, '0')}${SUFFIXES[index % SUFFIXES.length]}`;
+    const name = objectName(opts.prefix, index);
     const kind: WriteOp = !exists.has(name) ? 'upload' : rng.weighted<WriteOp>([['overwrite', 45], ['patch', 30], ['delete', 25]]);
     const size = kind === 'upload' || kind === 'overwrite' ? pickSize(rng, opts, op - lastBig >= opts.bigEveryOps) : 0;
     const headers = pickHeaders(rng);
