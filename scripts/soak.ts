@@ -61,7 +61,14 @@ async function main(): Promise<number> {
   const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   say(`soak: seed ${args.seed}, ${args.minutes} min, logs in ${relative(ROOT, runDir)}; replay: ${replayCommand(args)}`);
   stack('down');
-  stack('up');
+  try {
+    stack('up');
+  } catch {
+    // An emulator just stopped may still hold its port for a moment: once more, after a pause.
+    stack('down');
+    await new Promise((r) => setTimeout(r, 5000));
+    stack('up');
+  }
   let result: SoakResult;
   try {
     const env = readEnvFile(join(STATE, 'env'));
