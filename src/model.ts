@@ -69,6 +69,12 @@ export interface EventTimes {
   eventTime?: string;
   /** When the generation was created (`timeCreated` of the object resource). */
   timeCreated?: string;
+  /**
+   * Not a time: the generation's stored size in bytes (`size` of the object
+   * resource), where the event carries one. It tells the core whether a copy
+   * of this generation could have left a multipart upload behind.
+   */
+  size?: number;
 }
 
 /** A change to one object, decoded from a notification, a push or a command line. */
@@ -89,12 +95,27 @@ export type SkipReason =
   /** Nothing to delete or update at the destination. */
   | 'absent-at-destination';
 
-export type Outcome =
-  | { status: 'copied'; key: string; generation: string; bytes: number }
+export type Outcome = (
+  | {
+      status: 'copied';
+      key: string;
+      generation: string;
+      bytes: number;
+      /** Parts an earlier attempt had uploaded that this copy kept (a resumed multipart upload); absent for a single request. */
+      resumedParts?: number;
+    }
   | { status: 'updated'; key: string; generation: string }
   | { status: 'deleted'; key: string; generation: string }
   | { status: 'skipped'; key: string; reason: SkipReason; generation?: string; destinationGeneration?: string }
-  | { status: 'failed'; key: string; retryable: boolean; error: Error; generation?: string };
+  | { status: 'failed'; key: string; retryable: boolean; error: Error; generation?: string }
+) & {
+  /**
+   * Multipart uploads at the key that handling this event aborted: left by
+   * killed or failed copies of generations no longer to be copied
+   * (docs/resumable-copies.md). Absent: none looked for.
+   */
+  strandedUploadsAborted?: number;
+};
 
 /**
  * Compares two GCS generations (decimal int64 strings): negative, zero or

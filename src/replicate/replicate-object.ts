@@ -3,9 +3,10 @@ import { AbortedError, PreconditionFailedError, toReplicationError } from '../er
 import { compareGenerations, isGeneration, type ObjectEvent, type ObjectRef, type Outcome, type SinkObject, type SourceObject } from '../model.js';
 import { assertSameBucket, destinationKey } from './key-mapping.js';
 import { metadataChanged, sourceMetadataMoved } from './metadata-diff.js';
-import type { Sink, Source, WriteCondition } from './ports.js';
+import type { Sink, Source, WriteCondition, WriteReport } from './ports.js';
 import { VerifyingStream, type Expected } from './verify-stream.js';
 import { buildWriteSpec } from './write-spec.js';
+import { clearStrandedUploads } from './stranded-uploads.js';
 
 export interface ReplicateDeps {
   source: Source;
@@ -57,11 +58,11 @@ export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, s
     if (signal.aborted) throw new AbortedError('aborted before start');
     switch (event.kind) {
       case 'finalize':
-        return await copyObject(event.ref, key, deps, signal, hints);
+        return await clearStrandedUploads(event, await copyObject(event.ref, key, deps, signal, hints), deps, signal);
       case 'metadataUpdate':
         return await updateMetadata(event.ref, key, deps, signal);
       case 'delete':
-        return await deleteObject(event.ref, key, deps, signal);
+        return await clearStrandedUploads(event, await deleteObject(event.ref, key, deps, signal), deps, signal);
     }
   } catch (err) {
     const error = toReplicationError(signal.aborted && !(err instanceof AbortedError) ? new AbortedError('aborted', { cause: err }) : err);
@@ -110,15 +111,17 @@ async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signa
       if (skip) return skip;
     }
     const condition: WriteCondition = existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' };
-    let bytes: number;
+    let report: WriteReport | void;
     try {
-      bytes = await streamOnce(object, key, spec, condition, deps, signal);
+      report = await streamOnce(object, key, spec, condition, deps, signal);
     } catch (err) {
       // Someone wrote the key between our HEAD and our write: look again.
       if (err instanceof PreconditionFailedError && round < MAX_RACE_ROUNDS) continue;
       throw err;
     }
-    return await settleCopy({ status: 'copied', key, generation: object.generation, bytes }, object, deps, signal);
+    const found = report ? { resumedParts: report.resumedParts, strandedUploadsAborted: report.strandedUploadsAborted } : {};
+    const copied: Outcome & { status: 'copied' } = { status: 'copied', key, generation: object.generation, bytes: object.size, ...found };
+    return await settleCopy(copied, object, deps, signal);
   }
 }
 
@@ -197,7 +200,7 @@ async function streamOnce(
   condition: WriteCondition,
   deps: ReplicateDeps,
   signal: AbortSignal,
-): Promise<number> {
+): Promise<WriteReport | void> {
   let raw: Readable | undefined;
   let body: VerifyingStream | undefined;
   // The GCS read starts when the destination first reads the body: one that
@@ -217,8 +220,7 @@ async function streamOnce(
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await deps.sink.write(key, open, spec, condition, signal);
-    return object.size;
+    return await deps.sink.write(key, open, spec, condition, signal);
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Releases the GCS read if the sink stopped early.

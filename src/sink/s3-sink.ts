@@ -8,11 +8,12 @@ import { PermanentError, ReplicationError } from '../errors.js';
 import { classifyS3Error, s3StatusOf } from './s3-errors.js';
 import { assertKeyStorable, assertStorableInS3 } from './s3-limits.js';
 import type { SinkObject } from '../model.js';
-import type { OpenBody, Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
+import type { OpenBody, PendingUpload, Sink, WriteCondition, WriteReport, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
 import { MIB, S3_MAX_OBJECT_BYTES } from './part-size.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
 import { PartBufferPool, type PartBufferStats } from './part-buffer-pool.js';
+import { abortUpload, listUploadsAt } from './resumable-upload.js';
 import { StreamUpload, type ObjectHeaders } from './stream-upload.js';
 
 export interface S3SinkOptions {
@@ -83,7 +84,7 @@ export class S3Sink implements Sink {
     }
   }
 
-  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
+  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<WriteReport> {
     const { client, bucket, partQueueSize } = this.#options;
     assertStorableInS3(bucket, key, spec);
     if (spec.size > S3_MAX_OBJECT_BYTES) {
@@ -104,10 +105,39 @@ export class S3Sink implements Sink {
         resumable: spec.size >= RESUMABLE_MIN_PARTS * this.#pool.partsFor(spec.size).partBytes,
       });
       await upload.done(signal);
+      return { resumedParts: upload.resumedParts, strandedUploadsAborted: upload.staleUploadsAborted };
     } catch (err) {
       if (err instanceof ReplicationError) throw err; // from the body stream: already classified
       throw classifyS3Error(err, `S3 upload s3://${bucket}/${key}`);
     }
+  }
+
+  /** A PutObject (stream-upload.ts) carries every object that fits one part; larger ones are multipart. */
+  isMultipart(size: number): boolean {
+    return size > this.#pool.partsFor(size).partBytes;
+  }
+
+  async listUploads(key: string, signal: AbortSignal): Promise<PendingUpload[]> {
+    const { client, bucket } = this.#options;
+    assertKeyStorable(bucket, key);
+    try {
+      return await listUploadsAt({ client, bucket, key, signal });
+    } catch (err) {
+      throw classifyS3Error(err, `S3 ListMultipartUploads s3://${bucket}/${key}`);
+    }
+  }
+
+  async abortUploads(key: string, uploadIds: readonly string[], signal: AbortSignal): Promise<number> {
+    const { client, bucket } = this.#options;
+    let aborted = 0;
+    for (const uploadId of uploadIds) {
+      try {
+        if (await abortUpload({ client, bucket, key, signal }, uploadId)) aborted++;
+      } catch (err) {
+        throw classifyS3Error(err, `S3 AbortMultipartUpload s3://${bucket}/${key}`);
+      }
+    }
+    return aborted;
   }
 
   async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, signal: AbortSignal): Promise<void> {

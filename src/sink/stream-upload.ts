@@ -117,6 +117,7 @@ export class StreamUpload {
   #failure: { error: unknown } | undefined;
   #started = false;
   #resumedParts = 0;
+  #staleAborted = 0;
 
   constructor(options: StreamUploadOptions) {
     if (!Number.isInteger(options.queueSize) || options.queueSize <= 0) throw new RangeError(`queueSize must be a positive integer, got ${options.queueSize}`);
@@ -132,6 +133,11 @@ export class StreamUpload {
   /** Parts found already in S3 and not sent again (0 unless an upload was resumed). */
   get resumedParts(): number {
     return this.#resumedParts;
+  }
+
+  /** Other uploads at the key (another generation, headers or part size) aborted before this one started. */
+  get staleUploadsAborted(): number {
+    return this.#staleAborted;
   }
 
   /** Uploads the body; resolves once S3 holds the object. */
@@ -242,7 +248,8 @@ export class StreamUpload {
    */
   async #resume(fingerprint: Buffer, signal: AbortSignal): Promise<number> {
     const { client, bucket, key } = this.#options;
-    const found = await findUploadToResume({ client, bucket, key, fingerprint, signal });
+    const { resumable: found, aborted } = await findUploadToResume({ client, bucket, key, fingerprint, signal });
+    this.#staleAborted += aborted;
     if (found === undefined) return 1;
     this.#uploadId = found.uploadId;
     this.#identified = true;

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { crc32c } from '@node-rs/crc32';
 import { PreconditionFailedError } from '../../src/errors.js';
 import type { ObjectRef, SinkObject, SourceObject } from '../../src/model.js';
-import type { OpenBody, Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
+import type { OpenBody, PendingUpload, Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
 import { crc32cBase64 } from '../../src/replicate/verify-stream.js';
 
 /** In-memory Source: generations of objects, with optional byte corruption. */
@@ -118,6 +118,14 @@ export class FakeSink implements Sink {
    * metadata copy keeps it (measured on MinIO).
    */
   etagFromBytes = false;
+  /** Multipart uploads in progress, by key (as killed copies leave them). */
+  readonly uploads = new Map<string, PendingUpload[]>();
+  /** Writes above this many bytes would be multipart uploads. */
+  multipartAbove = 16 * 1024 * 1024;
+  /** ListMultipartUploads requests made. */
+  uploadListings = 0;
+  /** Runs after listing uploads and before aborting them: a racing writer. */
+  afterListUploads?: (key: string) => void | Promise<void>;
 
   async head(key: string): Promise<SinkObject | undefined> {
     this.heads++;
@@ -163,6 +171,29 @@ export class FakeSink implements Sink {
   async remove(key: string, condition: { ifMatch: string }): Promise<void> {
     this.#check(key, condition);
     this.objects.delete(key);
+  }
+
+  isMultipart(size: number): boolean {
+    return size > this.multipartAbove;
+  }
+
+  async listUploads(key: string): Promise<PendingUpload[]> {
+    this.uploadListings++;
+    const listed = [...(this.uploads.get(key) ?? [])];
+    await this.afterListUploads?.(key);
+    return listed;
+  }
+
+  async abortUploads(key: string, uploadIds: readonly string[]): Promise<number> {
+    const before = this.uploads.get(key) ?? [];
+    const after = before.filter((u) => !uploadIds.includes(u.uploadId));
+    this.uploads.set(key, after);
+    return before.length - after.length;
+  }
+
+  /** Leaves an upload in progress at `key`, as a killed copy would. */
+  strand(key: string, uploadId: string): void {
+    this.uploads.set(key, [...(this.uploads.get(key) ?? []), { uploadId, initiated: new Date(0) }]);
   }
 
   /** Stores an object as another writer would. */
