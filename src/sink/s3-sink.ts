@@ -84,7 +84,7 @@ export class S3Sink implements Sink {
     }
   }
 
-  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<WriteReport> {
+  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<WriteReport | undefined> {
     const { client, bucket, partQueueSize } = this.#options;
     assertStorableInS3(bucket, key, spec);
     if (spec.size > S3_MAX_OBJECT_BYTES) {
@@ -105,7 +105,8 @@ export class S3Sink implements Sink {
         resumable: spec.size >= RESUMABLE_MIN_PARTS * this.#pool.partsFor(spec.size).partBytes,
       });
       await upload.done(signal);
-      return { resumedParts: upload.resumedParts, strandedUploadsAborted: upload.staleUploadsAborted };
+      // A single PutObject looks for no upload at the key: nothing to report.
+      return upload.multipart ? { resumedParts: upload.resumedParts, strandedUploadsAborted: upload.staleUploadsAborted } : undefined;
     } catch (err) {
       if (err instanceof ReplicationError) throw err; // from the body stream: already classified
       throw classifyS3Error(err, `S3 upload s3://${bucket}/${key}`);

@@ -131,6 +131,11 @@ export class StreamUpload {
   }
 
   /** Parts found already in S3 and not sent again (0 unless an upload was resumed). */
+  /** False when the object goes in one PutObject: no upload, nothing looked for at the key. */
+  get multipart(): boolean {
+    return !this.#single;
+  }
+
   get resumedParts(): number {
     return this.#resumedParts;
   }
