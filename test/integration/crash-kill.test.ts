@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -110,7 +113,7 @@ describe('SIGKILLed large copies', () => {
     onTestFailed(() => console.error(`crash-kill: seed ${SEED} (replay with CRASH_SEED=${SEED})`));
     const random = seeded(SEED);
     const keyPrefix = uniquePrefix('crash');
-    const sizes = [40 * MiB, 48 * MiB + 123_457, 64 * MiB - 1];
+    const sizes = [40 * MiB, 44 * MiB + 123_457, 52 * MiB - 1];
     const objects = await Promise.all(sizes.map((size, i) => uploadBig(keyPrefix, `big-${i}`, size, { owner: 'crash-test', index: String(i) })));
 
     proxy.delayMs = 40;
@@ -184,7 +187,7 @@ describe('SIGKILLed large copies', () => {
 describe('an upload stranded by a kill, then the object changes in GCS', () => {
   async function strand(label: string): Promise<{ big: Big; keyPrefix: string }> {
     const keyPrefix = uniquePrefix(`crash-${label}`);
-    const big = await uploadBig(keyPrefix, label, 40 * MiB, { owner: 'crash-test' });
+    const big = await uploadBig(keyPrefix, label, 20 * MiB, { owner: 'crash-test' });
     proxy.delayMs = 40;
     try {
       const worker = startCli(['copy', big.url], childEnv(keyPrefix));
@@ -198,6 +201,12 @@ describe('an upload stranded by a kill, then the object changes in GCS', () => {
 
   it('deleted: handling the killed generation again (source missing) aborts the stranded upload and counts it', async () => {
     const { big, keyPrefix } = await strand('deleted');
+    // verify counts it, as information: the exit status is about the objects (missing in S3: 1).
+    const reportFile = join(await mkdtemp(join(tmpdir(), 'crash-verify-')), 'report.json');
+    const verify = startCli(['verify', `gs://${env.GCS_BUCKET}/${big.name.slice(0, big.name.lastIndexOf('/') + 1)}`, '--report', reportFile], childEnv(keyPrefix));
+    expect(await verify.exited).toBe(1);
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as Record<string, unknown>;
+    expect(report).toMatchObject({ counts: { missingInS3: 1 }, uploadsInProgress: { count: 1, oldestInitiated: expect.any(String) } });
     await gcs.bucket(env.GCS_BUCKET!).file(big.name).delete();
     const again = startCli(['copy', big.url], childEnv(keyPrefix));
     expect(await again.exited).toBe(1);
