@@ -8,7 +8,8 @@ export interface CleanupDeps {
 }
 
 /**
- * After an event for a key was handled without a copy (skipped, deleted),
+ * After an event for a key was handled without a copy (skipped, deleted, or
+ * a repeated finalize that only refreshed metadata),
  * aborts the multipart uploads left at exactly that key by killed or failed
  * copies of generations that will never be copied now
  * (docs/resumable-copies.md, "Stranded uploads"). A copy that starts clears
@@ -50,7 +51,8 @@ export async function clearStrandedUploads(event: ObjectEvent, outcome: Outcome,
  */
 export function mayHaveStranded(event: ObjectEvent, outcome: Outcome, sink: Pick<Sink, 'isMultipart'>): boolean {
   if (event.kind === 'metadataUpdate') return false;
-  if (outcome.status !== 'skipped' && outcome.status !== 'deleted') return false;
+  // `updated` here: a finalize that found its generation in S3 and only refreshed its metadata.
+  if (outcome.status !== 'skipped' && outcome.status !== 'deleted' && outcome.status !== 'updated') return false;
   return event.size === undefined || sink.isMultipart(event.size);
 }
 

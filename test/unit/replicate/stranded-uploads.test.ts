@@ -17,15 +17,19 @@ function setup() {
 }
 
 const finalize = (generation: string | undefined, size?: number): ObjectEvent => ({ kind: 'finalize', ref: { bucket: 'src', name: KEY, generation }, ...(size === undefined ? {} : { size }) });
+/** S3 holds `generation` as a copy made it (headers and all), as before a repeated event. */
+async function copied(deps: ReplicateDeps, generation: string): Promise<void> {
+  expect(await replicateObject(finalize(generation), deps, signal)).toMatchObject({ status: 'copied' });
+}
 const uploadsAt = (sink: FakeSink): string[] => (sink.uploads.get(KEY) ?? []).map((u) => u.uploadId);
 
 describe('stranded uploads: handling a key without a copy aborts what no copy will finish', () => {
   it.each([
     {
       name: 'delete of the object',
-      arrange: ({ source, sink }: ReturnType<typeof setup>) => {
+      arrange: async ({ source, deps }: ReturnType<typeof setup>) => {
         const g1 = source.put('src', KEY, BIG);
-        sink.seed(KEY, BIG, g1.generation);
+        await copied(deps, g1.generation);
         source.delete('src', KEY);
         return { kind: 'delete', ref: { bucket: 'src', name: KEY, generation: g1.generation }, size: BIG.length } satisfies ObjectEvent;
       },
@@ -33,7 +37,7 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
     },
     {
       name: 'the killed generation again, deleted from GCS since (source missing)',
-      arrange: ({ source }: ReturnType<typeof setup>) => {
+      arrange: async ({ source }: ReturnType<typeof setup>) => {
         const g1 = source.put('src', KEY, BIG);
         source.delete('src', KEY);
         return finalize(g1.generation, BIG.length);
@@ -42,26 +46,26 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
     },
     {
       name: 'the same generation again, already in S3 and still live',
-      arrange: ({ source, sink }: ReturnType<typeof setup>) => {
+      arrange: async ({ source, deps }: ReturnType<typeof setup>) => {
         const g1 = source.put('src', KEY, BIG);
-        sink.seed(KEY, BIG, g1.generation);
+        await copied(deps, g1.generation);
         return finalize(g1.generation, BIG.length);
       },
       expected: { status: 'skipped', reason: 'already-current' },
     },
     {
       name: 'an older generation, S3 holding the live one (newer at destination)',
-      arrange: ({ source, sink }: ReturnType<typeof setup>) => {
+      arrange: async ({ source, deps }: ReturnType<typeof setup>) => {
         const g1 = source.put('src', KEY, BIG);
         const g2 = source.put('src', KEY, Buffer.from('small'));
-        sink.seed(KEY, Buffer.from('small'), g2.generation);
+        await copied(deps, g2.generation);
         return finalize(g1.generation, BIG.length);
       },
       expected: { status: 'skipped', reason: 'newer-at-destination' },
     },
     {
       name: 'an event without a size (gcs2s3 copy of a pinned generation): looked for anyway',
-      arrange: ({ source }: ReturnType<typeof setup>) => {
+      arrange: async ({ source }: ReturnType<typeof setup>) => {
         const g1 = source.put('src', KEY, BIG);
         source.delete('src', KEY);
         return finalize(g1.generation);
@@ -70,7 +74,7 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
     },
   ])('$name: aborts the upload and counts it', async ({ arrange, expected }) => {
     const ctx = setup();
-    const event = arrange(ctx);
+    const event = await arrange(ctx);
     ctx.sink.strand(KEY, 'killed-copy');
     ctx.sink.strand('o/longer-key', 'another-object');
     const outcome = await replicateObject(event, ctx.deps, signal);
@@ -83,7 +87,7 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
   it('keeps the upload while GCS has a live generation S3 lacks: that generation\'s copy owns the key', async () => {
     const { source, sink, deps } = setup();
     const g1 = source.put('src', KEY, BIG);
-    sink.seed(KEY, BIG, g1.generation);
+    await copied(deps, g1.generation);
     const g2 = source.put('src', KEY, Buffer.from('another big object'));
     sink.strand(KEY, 'copy-of-g2-in-progress');
     // A late event for g1 after the overwrite, g2 not yet in S3.
@@ -96,7 +100,7 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
   it('never aborts an upload created after its listing, nor one for a generation written after it', async () => {
     const { source, sink, deps } = setup();
     const g1 = source.put('src', KEY, BIG);
-    sink.seed(KEY, BIG, g1.generation);
+    await copied(deps, g1.generation);
     sink.strand(KEY, 'stranded');
     sink.afterListUploads = () => sink.strand(KEY, 'started-after-the-listing');
     const outcome = await replicateObject(finalize(g1.generation, BIG.length), deps, signal);
@@ -120,7 +124,7 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
     const { source, sink, deps } = setup();
     const bytes = size === BIG.length ? BIG : Buffer.from('small');
     const g1 = source.put('src', KEY, bytes);
-    if (!copy) sink.seed(KEY, bytes, g1.generation);
+    if (!copy) await copied(deps, g1.generation);
     sink.strand(KEY, 'stranded');
     const outcome = await replicateObject(finalize(g1.generation, size), deps, signal);
     expect(outcome.status).toBe(copy ? 'copied' : 'skipped');
@@ -132,7 +136,7 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
   it('a metadata update never looks', async () => {
     const { source, sink, deps } = setup();
     const g1 = source.put('src', KEY, BIG);
-    sink.seed(KEY, BIG, g1.generation);
+    await copied(deps, g1.generation);
     sink.strand(KEY, 'stranded');
     await replicateObject({ kind: 'metadataUpdate', ref: { bucket: 'src', name: KEY, generation: g1.generation }, size: BIG.length }, deps, signal);
     expect(sink.uploadListings).toBe(0);
@@ -141,7 +145,7 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
   it('nothing stranded: one listing, counted as zero', async () => {
     const { source, sink, deps } = setup();
     const g1 = source.put('src', KEY, BIG);
-    sink.seed(KEY, BIG, g1.generation);
+    await copied(deps, g1.generation);
     const outcome = await replicateObject(finalize(g1.generation, BIG.length), deps, signal);
     expect(outcome).toMatchObject({ status: 'skipped', strandedUploadsAborted: 0 });
     expect(sink.uploadListings).toBe(1);
