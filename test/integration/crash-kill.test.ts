@@ -120,8 +120,10 @@ describe('SIGKILLed large copies', () => {
     const stats = { kills: 0, midUpload: 0, exitedBeforeKill: 0, resumedRuns: 0, finalResumedParts: 0, runs: 0 };
     const bands: Array<[number, number]> = [[0, 0.2], [0.2, 0.6], [0.6, 0.95], [0, 0.95]];
     // Every random choice is drawn up front, so the seed alone decides the plan whatever the timing.
-    const plans = objects.map((o) =>
+    // 4 + 3 + 3 kills: ten in all, the first object's fourth anywhere in the body.
+    const plans = objects.map((o, index) =>
       bands
+        .slice(0, index === 0 ? 4 : 3)
         .map(([lo, hi]) => lo + (hi - lo) * random())
         .sort((a, b) => a - b)
         .map((f) => ({ threshold: Math.floor(f * o.parts), delayMs: Math.floor(random() * 150) })),
@@ -178,7 +180,8 @@ describe('SIGKILLed large copies', () => {
       expect(await listMultipartUploads(s3, env.S3_BUCKET!, o.key)).toEqual([]);
     }
     // Not vacuous: most kills left an upload in progress, and later runs continued them.
-    expect(stats.kills).toBeGreaterThanOrEqual(10);
+    expect(stats.kills + stats.exitedBeforeKill).toBe(10);
+    expect(stats.kills).toBeGreaterThanOrEqual(8);
     expect(stats.midUpload).toBeGreaterThanOrEqual(stats.kills / 2);
     expect(stats.resumedRuns).toBeGreaterThanOrEqual(3);
   }, 240_000);
