@@ -96,6 +96,32 @@ describe('runVerify', () => {
     expect(found).toHaveLength(6);
   });
 
+  it.each([
+    ['uploads in progress', async () => ({ count: 2, oldestInitiated: '2026-01-01T00:00:00.000Z' }), { count: 2, oldestInitiated: '2026-01-01T00:00:00.000Z' }],
+    ['a listing that fails', async () => Promise.reject(new Error('S3 ListMultipartUploads failed: AccessDenied')), { error: 'S3 ListMultipartUploads failed: AccessDenied' }],
+  ])('reports %s under KEY_PREFIX + PREFIX as information: never a difference', async (_label, uploadsInProgress, expected) => {
+    const source = ['p/a'].map((n) => gcs(n));
+    const sink = ['kp/p/a'].map((n) => s3(n));
+    const listers = fakeListers(source, sink);
+    const asked: string[] = [];
+    const result = await runVerify(
+      {
+        bucket: 'b',
+        prefix: 'p/',
+        keyPrefix: 'kp/',
+        ...listers,
+        sinkLister: { ...listers.sinkLister, uploadsInProgress: (prefix: string) => (asked.push(prefix), uploadsInProgress()) },
+        head: async (key) => head({ key }),
+        concurrency: 1,
+      },
+      new AbortController().signal,
+    );
+    expect(asked).toEqual(['kp/p/']);
+    expect(result.uploadsInProgress).toEqual(expected);
+    expect(result.inSync).toBe(1);
+    expect(result.complete).toBe(true);
+  });
+
   it('a failed HEAD is an error of that object, not the end of the audit', async () => {
     const source = ['a', 'b', 'c'].map((n) => gcs(n));
     const sink = ['a', 'b', 'c'].map((n) => s3(n));
