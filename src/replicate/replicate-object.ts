@@ -58,7 +58,7 @@ export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, s
     if (signal.aborted) throw new AbortedError('aborted before start');
     switch (event.kind) {
       case 'finalize':
-        return await clearStrandedUploads(event, await copyObject(event.ref, key, deps, signal, hints), deps, signal);
+        return await clearStrandedUploads(event, await copyObject(event.ref, key, deps, signal, hints), deps, signal, hints?.source?.size);
       case 'metadataUpdate':
         return await updateMetadata(event.ref, key, deps, signal);
       case 'delete':

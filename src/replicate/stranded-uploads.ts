@@ -16,8 +16,9 @@ export interface CleanupDeps {
  * them itself (its fingerprint check), so only the other decisions need this.
  *
  * Cost: nothing unless the event's own generation is large enough to be a
- * multipart upload (or its size is unknown: `copy` with a pinned generation,
- * a notification without payload). Only such a generation's copy can have
+ * multipart upload (its size from the event, else from a backfill listing,
+ * `listedSize`), or its size is unknown (`copy` with a pinned generation, a
+ * notification without payload). Only such a generation's copy can have
  * stranded an upload, and it is that copy's event that comes back after a
  * kill (never acked). Then one ListMultipartUploads; and only when it lists
  * uploads, one GCS stat and one HEAD before aborting them.
@@ -30,8 +31,8 @@ export interface CleanupDeps {
  * is never touched (a generation written before the listing is seen by the
  * stat, which comes after it).
  */
-export async function clearStrandedUploads(event: ObjectEvent, outcome: Outcome, deps: CleanupDeps, signal: AbortSignal): Promise<Outcome> {
-  if (!mayHaveStranded(event, outcome, deps.sink)) return outcome;
+export async function clearStrandedUploads(event: ObjectEvent, outcome: Outcome, deps: CleanupDeps, signal: AbortSignal, listedSize?: number): Promise<Outcome> {
+  if (!mayHaveStranded(event.size === undefined && listedSize !== undefined ? { ...event, size: listedSize } : event, outcome, deps.sink)) return outcome;
   const { key } = outcome;
   const uploads = await deps.sink.listUploads(key, signal);
   if (uploads.length === 0) return { ...outcome, strandedUploadsAborted: 0 };

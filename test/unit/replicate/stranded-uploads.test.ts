@@ -133,6 +133,18 @@ describe('stranded uploads: handling a key without a copy aborts what no copy wi
     expect(uploadsAt(sink)).toEqual(['stranded']);
   });
 
+  it('an event without a size takes it from a backfill listing: a small generation, no listing', async () => {
+    const { source, sink, deps } = setup();
+    const small = Buffer.from('small');
+    const g1 = source.put('src', KEY, small);
+    await copied(deps, g1.generation);
+    sink.strand(KEY, 'stranded');
+    const listed = (await source.stat({ bucket: 'src', name: KEY }))!;
+    const outcome = await replicateObject(finalize(g1.generation), deps, signal, { source: listed });
+    expect(outcome.status).toBe('skipped');
+    expect(sink.uploadListings).toBe(0);
+  });
+
   it('a metadata update never looks', async () => {
     const { source, sink, deps } = setup();
     const g1 = source.put('src', KEY, BIG);
