@@ -123,6 +123,8 @@ export interface ProgressOptions extends Omit<TickerOptions, 'render'> {
 export function startProgress(options: ProgressOptions): ProgressDisplay {
   const { tally, limit, ...ticker } = options;
   const meter = new RateMeter();
+  // The baseline: the first line (10 s in, for logs) then has a rate to show.
+  if (limit !== undefined) meter.sample(limit.passed());
   return startTicker({
     ...ticker,
     render: () => {
