@@ -76,7 +76,8 @@ export class S3Sink implements Sink {
         storedCrc32c: out.ChecksumCRC32C,
         // HEAD names the class only when it is not STANDARD.
         storageClass: out.StorageClass ?? 'STANDARD',
-        archived: ARCHIVE_STORAGE_CLASSES.includes(out.StorageClass ?? 'STANDARD'),
+        // GLACIER and DEEP_ARCHIVE, or INTELLIGENT_TIERING's opt-in archive tiers (ArchiveStatus): restore first, even to copy in place.
+        archived: ARCHIVE_STORAGE_CLASSES.includes(out.StorageClass ?? 'STANDARD') || out.ArchiveStatus !== undefined,
         metageneration: metadata[PROVENANCE.metageneration],
         headers: {
           contentType: optional(out.ContentType, decodeMetadataValue),

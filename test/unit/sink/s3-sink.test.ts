@@ -284,6 +284,9 @@ describe('S3Sink: storage class and encryption on every write', () => {
     await write('warm', bytes);
     expect(await configured.head('cold', live)).toMatchObject({ storageClass: 'GLACIER', archived: true, generation: '1700000000000001' });
     expect(await sink.head('warm', live)).toMatchObject({ storageClass: 'STANDARD', archived: false });
+    // INTELLIGENT_TIERING's opt-in archive tiers: the class stays, the bytes need a restore all the same.
+    s3.objects.set('tiered', { bytes, etag: '"t"', headers: { 'x-amz-storage-class': 'INTELLIGENT_TIERING', 'x-amz-archive-status': 'DEEP_ARCHIVE_ACCESS' } });
+    expect(await sink.head('tiered', live)).toMatchObject({ storageClass: 'INTELLIGENT_TIERING', archived: true });
   });
 
   it('writes without settings send none of these headers (the bucket defaults apply)', async () => {
