@@ -172,7 +172,7 @@ export class S3Sink implements Sink {
  * does: refusing instead would leave the object's bytes uncopied over one
  * header value, and the encoded value still says what GCS holds.
  */
-export function headerParams(spec: WriteSpec, settings: DestinationSettings = {}): ObjectHeaders {
+function headerParams(spec: WriteSpec, settings: DestinationSettings = {}): ObjectHeaders {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.metadata)) metadata[k] = encodeMetadataValue(v);
   return {
