@@ -46,6 +46,18 @@ export interface SinkObject {
   sourceBucket?: string;
   /** The destination's own full-object CRC32C of the stored bytes (base64), where it keeps one. */
   storedCrc32c?: string;
+  /**
+   * The destination's storage class (S3: `STANDARD`, `GLACIER`, …), where it
+   * has classes. Nothing in gcs2s3 reads destination bytes, so objects in
+   * archive classes are skipped and verified like any other.
+   */
+  storageClass?: string;
+  /**
+   * The bytes cannot be read or copied in place without a restore (S3's
+   * GLACIER and DEEP_ARCHIVE): a metadata change is applied by writing the
+   * object again from GCS instead of an in-place copy.
+   */
+  archived?: boolean;
   /** Provenance `gcs-metageneration`: absent on copies made before it was recorded. */
   metageneration?: string;
   /** Headers and user metadata (provenance included) as the destination holds them, decoded; absent where the sink cannot tell. */

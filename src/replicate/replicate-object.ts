@@ -306,7 +306,7 @@ async function refreshMetadata(ref: ObjectRef & { generation: string }, key: str
       return applied ? { status: 'updated', key, generation: ref.generation } : { status: 'skipped', key, reason: 'already-current', generation: ref.generation, destinationGeneration: held };
     }
     try {
-      await deps.sink.updateMetadata(key, buildWriteSpec(live), { ifMatch: existing.etag }, signal);
+      await applyMetadata(live, key, existing, deps, signal);
     } catch (err) {
       if (err instanceof PreconditionFailedError && round < MAX_RACE_ROUNDS) continue;
       throw err;
@@ -315,6 +315,18 @@ async function refreshMetadata(ref: ObjectRef & { generation: string }, key: str
     const settled = await settleUpdate(ref, key, live, deps, signal);
     if (settled !== undefined || round >= MAX_RACE_ROUNDS) return settled ?? { status: 'updated', key, generation: ref.generation };
   }
+}
+
+/**
+ * Writes `live`'s headers and metadata over `existing`, the copy of the same
+ * generation: in place, or, when the destination cannot copy the object in
+ * place (an archived object must be restored first), by writing the object
+ * again from GCS under the same condition. Never reads destination bytes.
+ */
+async function applyMetadata(live: SourceObject, key: string, existing: SinkObject, deps: ReplicateDeps, signal: AbortSignal): Promise<void> {
+  const condition = { ifMatch: existing.etag };
+  if (existing.archived === true) await streamOnce(live, key, buildWriteSpec(live), condition, deps, signal);
+  else await deps.sink.updateMetadata(key, buildWriteSpec(live), condition, signal);
 }
 
 /**

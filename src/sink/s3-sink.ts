@@ -7,6 +7,7 @@ import {
 import { PermanentError, ReplicationError } from '../errors.js';
 import { classifyS3Error, s3StatusOf } from './s3-errors.js';
 import { assertKeyStorable, assertStorableInS3 } from './s3-limits.js';
+import { ARCHIVE_STORAGE_CLASSES, type DestinationSettings } from '../config/destination-settings.js';
 import type { SinkObject } from '../model.js';
 import type { OpenBody, PendingUpload, Sink, WriteCondition, WriteReport, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
@@ -25,6 +26,12 @@ export interface S3SinkOptions {
   partQueueSize: number;
   /** Objects written at once (MAX_CONCURRENT_OBJECTS; default 8); × partQueueSize, the part buffers the process ever holds. */
   maxConcurrentObjects: number;
+  /**
+   * Storage class and encryption of every write: PutObject, CreateMultipartUpload
+   * and the in-place CopyObject alike (a copy that does not name them gets
+   * STANDARD and the bucket's default encryption). Default: none set.
+   */
+  settings?: DestinationSettings;
 }
 
 /**
@@ -68,6 +75,10 @@ export class S3Sink implements Sink {
         crc32c: metadata[PROVENANCE.crc32c],
         sourceBucket: metadata[PROVENANCE.bucket],
         storedCrc32c: out.ChecksumCRC32C,
+        // HEAD names the class only when it is not STANDARD.
+        storageClass: out.StorageClass ?? 'STANDARD',
+        // GLACIER and DEEP_ARCHIVE, or INTELLIGENT_TIERING's opt-in archive tiers (ArchiveStatus): restore first, even to copy in place.
+        archived: ARCHIVE_STORAGE_CLASSES.includes(out.StorageClass ?? 'STANDARD') || out.ArchiveStatus !== undefined,
         metageneration: metadata[PROVENANCE.metageneration],
         headers: {
           contentType: optional(out.ContentType, decodeMetadataValue),
@@ -99,7 +110,7 @@ export class S3Sink implements Sink {
         size: spec.size,
         pool: this.#pool,
         queueSize: partQueueSize,
-        headers: headerParams(spec),
+        headers: headerParams(spec, this.#options.settings),
         condition,
         crc32c: spec.metadata[PROVENANCE.crc32c],
         resumable: spec.size >= RESUMABLE_MIN_PARTS * this.#pool.partsFor(spec.size).partBytes,
@@ -162,7 +173,7 @@ export class S3Sink implements Sink {
           CopySourceIfMatch: condition.ifMatch,
           IfMatch: condition.ifMatch,
           MetadataDirective: 'REPLACE',
-          ...headerParams(spec),
+          ...headerParams(spec, this.#options.settings),
           ChecksumAlgorithm: 'CRC32C',
         }),
         { abortSignal: signal },
@@ -192,10 +203,14 @@ export class S3Sink implements Sink {
  * does: refusing instead would leave the object's bytes uncopied over one
  * header value, and the encoded value still says what GCS holds.
  */
-function headerParams(spec: WriteSpec): ObjectHeaders {
+function headerParams(spec: WriteSpec, settings: DestinationSettings = {}): ObjectHeaders {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.metadata)) metadata[k] = encodeMetadataValue(v);
   return {
+    StorageClass: settings.storageClass,
+    ServerSideEncryption: settings.sse,
+    SSEKMSKeyId: settings.kmsKeyId,
+    BucketKeyEnabled: settings.bucketKey,
     ContentType: optional(spec.contentType, encodeMetadataValue),
     ContentEncoding: optional(spec.contentEncoding, encodeMetadataValue),
     ContentDisposition: optional(spec.contentDisposition, encodeMetadataValue),

@@ -34,7 +34,11 @@ const ABORT_DEADLINE_MS = 10_000;
 const UNRESUMABLE_CODES = new Set(['BadDigest', 'InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'NoSuchUpload', 'InvalidRequest', 'InvalidArgument']);
 
 /** The headers and metadata of the object, as PutObject/CreateMultipartUpload take them. */
-export type ObjectHeaders = Pick<PutObjectCommandInput, 'ContentType' | 'ContentEncoding' | 'ContentDisposition' | 'ContentLanguage' | 'CacheControl' | 'Metadata'>;
+/** The headers, metadata, storage class and encryption of the object, as PutObject/CreateMultipartUpload/CopyObject take them. */
+export type ObjectHeaders = Pick<
+  PutObjectCommandInput,
+  'ContentType' | 'ContentEncoding' | 'ContentDisposition' | 'ContentLanguage' | 'CacheControl' | 'Metadata' | 'StorageClass' | 'ServerSideEncryption' | 'SSEKMSKeyId' | 'BucketKeyEnabled'
+>;
 
 export interface StreamUploadOptions {
   client: S3Client;

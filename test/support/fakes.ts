@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32c } from '@node-rs/crc32';
-import { PreconditionFailedError } from '../../src/errors.js';
+import { PermanentError, PreconditionFailedError } from '../../src/errors.js';
 import type { ObjectRef, SinkObject, SourceObject } from '../../src/model.js';
 import type { OpenBody, PendingUpload, Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
 import { crc32cBase64 } from '../../src/replicate/verify-stream.js';
@@ -126,6 +126,12 @@ export class FakeSink implements Sink {
   uploadListings = 0;
   /** Runs after listing uploads and before aborting them: a racing writer. */
   afterListUploads?: (key: string) => void | Promise<void>;
+  /**
+   * Keys whose objects sit in an archive class (S3's GLACIER): HEAD reports
+   * them archived, and, as on S3 before a restore, their bytes cannot be
+   * copied in place (updateMetadata fails with InvalidObjectState).
+   */
+  readonly archivedKeys = new Set<string>();
 
   async head(key: string): Promise<SinkObject | undefined> {
     this.heads++;
@@ -141,6 +147,7 @@ export class FakeSink implements Sink {
       crc32c: metadata['gcs-crc32c'],
       sourceBucket: metadata['gcs-bucket'],
       metageneration: metadata['gcs-metageneration'],
+      ...(this.archivedKeys.has(key) ? { storageClass: 'GLACIER', archived: true } : {}),
       headers: { contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl, metadata: { ...metadata } },
     };
   }
@@ -164,6 +171,7 @@ export class FakeSink implements Sink {
   async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }): Promise<void> {
     await this.beforeUpdate?.(key);
     this.#check(key, condition);
+    if (this.archivedKeys.has(key)) throw new PermanentError(`InvalidObjectState: ${key} is archived; restore it before copying`, { code: 'InvalidObjectState' });
     const o = this.objects.get(key)!;
     this.objects.set(key, { ...o, spec, etag: this.etagFromBytes ? o.etag : `"etag-${++this.#etags}"` });
   }

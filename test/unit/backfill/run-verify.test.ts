@@ -18,6 +18,9 @@ describe('compare (one object listed on both sides, after its HEAD)', () => {
     ['crc32c absent in S3', head({ crc32c: undefined }), 'mismatched', { mismatches: [{ field: 'crc32c', gcs: 'AAAAAA==', s3: null }] }],
     ['newer generation in S3', head({ generation: '1800000000000000' }), 'mismatched', { mismatches: [{ field: 'generation', gcs: GEN, s3: '1800000000000000' }] }],
     ['size and crc32c', head({ size: 1, crc32c: 'CCCCCC==' }), 'mismatched', { mismatches: [{ field: 'size', gcs: 10, s3: 1 }, { field: 'crc32c', gcs: 'AAAAAA==', s3: 'CCCCCC==' }] }],
+    // Verify compares the HEAD's provenance, never the bytes: an object S3 cannot read without a restore verifies like any other.
+    ['in sync in an archive class (GLACIER)', head({ storageClass: 'GLACIER', archived: true }), undefined, undefined],
+    ['stale in an archive class (DEEP_ARCHIVE)', head({ storageClass: 'DEEP_ARCHIVE', archived: true, generation: '1600000000000000' }), 'staleInS3', { s3Generation: '1600000000000000' }],
   ])('%s', (_label, h, kind, fields) => {
     const d = compare('gs://b/a', gcs('a'), 'k', h);
     expect(d?.kind).toBe(kind);
