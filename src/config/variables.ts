@@ -222,7 +222,7 @@ const SPECS = {
   CLOUD_RUN_TASK_COUNT: optional({ help: 'set by Cloud Run Jobs: the number of tasks sharing the names', default: '1', limits: `1–${MAX_TASKS.toLocaleString('en-US')}`, readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
     parseShard({ CLOUD_RUN_TASK_COUNT: raw, CLOUD_RUN_TASK_INDEX: ctx.read('CLOUD_RUN_TASK_INDEX') }).count,
   ),
-  CLOUD_RUN_TASK_INDEX: optional({ help: "set by Cloud Run Jobs: this task's share is range number this of the prefix cut into count ranges", default: '0', limits: '0–count−1', readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
+  CLOUD_RUN_TASK_INDEX: optional({ help: "set by Cloud Run Jobs: this task's share is the pair of ranges numbered this when the prefix is cut into 2 × count ranges", default: '0', limits: '0–count−1', readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
     parseShard({ CLOUD_RUN_TASK_INDEX: raw, CLOUD_RUN_TASK_COUNT: ctx.read('CLOUD_RUN_TASK_COUNT') }).index,
   ),
   LOG_LEVEL: optional({ help: 'least severe log lines written: `debug`, `info`, `warn` or `error`', default: '`info`', readBy: CLOUD, section: 'main' }, (raw, ctx) => {

@@ -62,9 +62,10 @@ Options:
 ${FILTER_FLAGS_HELP}
 
 Cloud Run Jobs: with CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT set, every
-task samples the prefix alike (up to 64 list calls), cuts it into COUNT
-contiguous ranges of names, and lists and copies only range INDEX: the tasks
-share the work without overlap, and none lists the others' names.
+task samples the prefix alike (32 to 160 list calls), cuts it into 2 x COUNT
+contiguous ranges of names, and lists and copies only task INDEX's two (one
+from each end of the order): the tasks share the work without overlap, and
+none lists the others' names.
 
 Progress: one rewritten line on stderr when it is a terminal, else a JSON log
 line every 10 s; under a bandwidth limit it shows the rate of the last 5 s. One JSON log line per copy attempted (copied, skipped by its

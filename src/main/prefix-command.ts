@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { startTicker, type ProgressDisplay } from '../backfill/progress.js';
 import { checkReportPath, writeReport } from '../backfill/report.js';
 import type { Shard } from '../backfill/shard.js';
-import { rangeOfTask } from '../backfill/key-range.js';
+import { rangesOfTask } from '../backfill/key-range.js';
 import { planRanges } from '../backfill/range-planner.js';
 import { parseConfig, type Config } from '../config/config.js';
 import { parseRate } from '../config/destination-settings.js';
@@ -163,17 +163,18 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
 }
 
 /**
- * This task's range of names: every task samples the prefix the same way
- * (range-planner.ts) and takes its own share, so each lists only its range.
+ * This task's ranges of names: every task samples the prefix the same way
+ * (range-planner.ts) and takes its own pieces, so each lists only its ranges.
  */
 async function planShard(args: PrefixCommandArgs, shard: Shard, prober: GcsLister, logger: Logger, signal: AbortSignal): Promise<Shard> {
   if (shard.count === 1) return shard;
   const plan = await planRanges({ bucket: args.bucket, prefix: args.prefix, count: shard.count, prober }, signal);
-  const range = rangeOfTask(plan.boundaries, shard.index);
-  logger.info(`task ${shard.index} of ${shard.count} lists names from "${range.start ?? args.prefix}" to ${range.end === undefined ? 'the end' : `"${range.end}" (excluded)`}`, {
-    plan: { range, listCalls: plan.listCalls, estimatedObjects: plan.estimatedObjects, exact: plan.exact },
+  const ranges = rangesOfTask(plan.boundaries, shard.count, shard.index);
+  const described = ranges.map((r) => `from "${r.start ?? args.prefix}" to ${r.end === undefined ? 'the end' : `"${r.end}" (excluded)`}`);
+  logger.info(`task ${shard.index} of ${shard.count} lists names ${described.length === 0 ? 'in no range (its pieces are empty)' : described.join(', then ')}`, {
+    plan: { ranges, pieces: plan.boundaries.length + 1, listCalls: plan.listCalls, estimatedObjects: plan.estimatedObjects, exact: plan.exact },
   });
-  return { ...shard, range };
+  return { ...shard, ranges };
 }
 
 /** The GCS lister; backfill asks for whole resources (a copy then skips its metadata read). */
