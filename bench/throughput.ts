@@ -26,6 +26,7 @@ import { adminS3, deleteGcsPrefix, deleteS3Prefix, removeBenchObjects, uploadRan
 import { runJsonChild, runProcess, stopAllChildren, withExitReport } from './support/processes.js';
 import { RCLONE_MISSING, rcloneCopy, rcloneMultipartFlags, rcloneVersion } from './support/rclone.js';
 import { cpuSince, cpuSnapshot, ensureStack } from './support/stack.js';
+import { thinSamples, type RssSample } from './support/rss-sampler.js';
 
 export type Scenario = 'download-only' | 'upload-only' | 'replicate' | 'gcs2s3 copy' | 'rclone copy';
 
@@ -37,7 +38,12 @@ export interface ScenarioResult {
   cpuPerGiB: { self?: number; minio: number; gcs: number };
   /** Largest peak RSS over rounds, MiB. */
   peakRssMiB?: number;
+  /** Whole-process scenarios: RSS over time of the round with the largest peak (sampled every 50 ms, thinned for a chart). */
+  rss?: RssSample[];
 }
+
+/** How often the whole-process scenarios' RSS is sampled for the charts. */
+const RSS_SAMPLE_MS = 50;
 
 export interface LargeObjectResult {
   sizeMiB: number;
@@ -60,6 +66,8 @@ export interface LargeObjectOptions {
   transfer: TransferSettings;
   /** Rounds for objects up to 256 MiB (short runs are noisy); larger objects get one. */
   smallRounds?: number;
+  /** Rounds for objects over 256 MiB (default 1). */
+  largeRounds?: number;
   log: (line: string) => void;
 }
 
@@ -82,10 +90,10 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
       const name = `${dir}/object.bin`;
       options.log(`large objects: uploading ${sizeMiB} MiB to gs://${bucket}/${name}`);
       await uploadRandomObject(bucket, name, sizeMiB * MiB);
-      const rounds = sizeMiB <= 256 ? (options.smallRounds ?? 3) : 1;
-      const runs: Partial<Record<Scenario, Array<{ seconds: number; self?: number; minio: number; gcs: number; peak?: number }>>> = {};
+      const rounds = sizeMiB <= 256 ? (options.smallRounds ?? 3) : (options.largeRounds ?? 1);
+      const runs: Partial<Record<Scenario, Array<{ seconds: number; self?: number; minio: number; gcs: number; peak?: number; rss?: RssSample[] }>>> = {};
       const transfers: TransferResult[] = [];
-      const record = (scenario: Scenario, run: { seconds: number; self?: number; minio: number; gcs: number; peak?: number }): void => {
+      const record = (scenario: Scenario, run: { seconds: number; self?: number; minio: number; gcs: number; peak?: number; rss?: RssSample[] }): void => {
         (runs[scenario] ??= []).push(run);
       };
       for (let round = 1; round <= rounds; round++) {
@@ -106,9 +114,10 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
             env: childEnv({ S3_KEY_PREFIX: `${prefix}cli-r${round}/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
             timeoutMs: CHILD_TIMEOUT_MS,
             label: `gcs2s3 copy ${sizeMiB} MiB`,
+            rssSampleMs: RSS_SAMPLE_MS,
           });
           const cpu = cpuSince(before);
-          record('gcs2s3 copy', { seconds: cli.wallSeconds, self: cli.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: cli.peakRssMiB });
+          record('gcs2s3 copy', { seconds: cli.wallSeconds, self: cli.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: cli.peakRssMiB, rss: cli.rss });
         }
         if (rclone !== undefined) {
           const before = cpuSnapshot();
@@ -120,9 +129,10 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
             flags: rcloneFlags,
             timeoutMs: CHILD_TIMEOUT_MS,
             label: `rclone copy ${sizeMiB} MiB`,
+            rssSampleMs: RSS_SAMPLE_MS,
           });
           const cpu = cpuSince(before);
-          record('rclone copy', { seconds: rc.wallSeconds, self: rc.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: rc.peakRssMiB });
+          record('rclone copy', { seconds: rc.wallSeconds, self: rc.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: rc.peakRssMiB, rss: rc.rss });
         }
       }
       const gib = sizeMiB / 1024;
@@ -140,6 +150,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
             gcs: median(list.map((r) => r.gcs)) / gib,
           },
           ...(peaks.length === 0 ? {} : { peakRssMiB: Math.max(...peaks) }),
+          ...rssOfPeakRound(list),
         };
       }
       const limitMiBps = Math.min(scenarios['download-only']!.MiBps, scenarios['upload-only']!.MiBps);
@@ -163,6 +174,13 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
     await cleanup();
     s3.destroy();
   }
+}
+
+function rssOfPeakRound(list: Array<{ peak?: number; rss?: RssSample[] }>): { rss?: RssSample[] } {
+  const sampled = list.filter((r) => r.rss !== undefined && r.rss.length > 0);
+  if (sampled.length === 0) return {};
+  const top = sampled.reduce((a, b) => ((b.peak ?? 0) > (a.peak ?? 0) ? b : a));
+  return { rss: thinSamples(top.rss!, 400) };
 }
 
 export interface ConcurrentMemoryResult {
