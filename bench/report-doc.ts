@@ -217,5 +217,5 @@ export function uploaderTable(results: CompareResult[]): string[] {
 }
 
 export function md5Table(results: CompareResult[]): string[] {
-  return ['```', ...results.flatMap((r) => describeCompare('replicate with and without the MD5 pass', r)), '```'];
+  return ['```', ...results.flatMap((r) => describeCompare('replicate (CRC32C only) and with an MD5 pass', r)), '```'];
 }

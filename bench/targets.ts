@@ -232,8 +232,8 @@ export function uploaderRows(s: Section<CompareResult[]>): Row[] {
 export function md5Rows(s: Section<CompareResult[]>): Row[] {
   if (s.value === undefined) return [errorRow('MD5 pass cost', s)];
   return s.value.flatMap((r) => {
-    const withMd5 = compareRun(r, 'replicate');
-    const without = compareRun(r, 'replicate-no-md5');
+    const withMd5 = compareRun(r, 'replicate-with-md5');
+    const without = compareRun(r, 'replicate');
     if (withMd5 === undefined || without === undefined) return [];
     return [
       {
