@@ -28,7 +28,11 @@
  * stopped at the end (unless --keep-stack). Run it under the stack's lock:
  * `flock /tmp/gcs2s3-stack.lock npm run bench`.
  *
- *   npm run bench [-- --quick] [--only large,wan] [--no-wait] [--write-doc] [--keep-stack]
+ *   npm run bench [-- --quick] [--only large,wan] [--no-wait] [--write-doc] [--profile] [--keep-stack]
+ *
+ * --profile (on in a full run): one more, untimed, replicate and `gcs2s3 copy` per size under
+ * `node --cpu-prof`, printed as self CPU time by package (the account of what
+ * bounds a copy); the timed rounds are unaffected.
  *
  * A full run (no --quick, no --only) writes docs/benchmarks.md with its SVG
  * charts (docs/benchmarks/) and the generated blocks of docs/decisions/*.md;
@@ -76,6 +80,7 @@ const only = ((): SectionName[] | undefined => {
   }
   return names as SectionName[];
 })();
+const profile = argv.includes('--profile') || (!quick && only === undefined);
 const writeDoc = argv.includes('--write-doc') || (!quick && only === undefined);
 const started = performance.now();
 const log = (line: string): void => {
@@ -147,7 +152,7 @@ async function main(): Promise<number> {
     const transfer = transferSettings((env) => parseConfig(env, { command: 'copy', instanceId: 'bench' }).transfer);
     const sizesMiB = quick ? [64, 256] : [64, 256, 1024, 2048];
     const upTo256 = (rounds: number) => (mib: number) => (mib <= 256 ? rounds : 1);
-    const large = await section('large', () => runLargeObjects({ sizesMiB, transfer, smallRounds: quick ? 1 : 3, log }));
+    const large = await section('large', () => runLargeObjects({ sizesMiB, transfer, smallRounds: quick ? 1 : 3, profile, log }));
     const wan = await section('wan', () => runWan({ sizesMiB: quick ? [64] : [64, 1024], transfer, queues: quick ? [] : [8], rounds: upTo256(quick ? 1 : 3), log }));
     const uploader = await section('uploader', () =>
       runCompare({ label: 'uploader', scenarios: ['replicate', 'lib-storage', 'lib-storage-native'], sizesMiB: quick ? [64] : [64, 1024], rounds: upTo256(quick ? 1 : 3), log }),

@@ -27,6 +27,10 @@ import { runJsonChild, runProcess, stopAllChildren, withExitReport } from './sup
 import { RCLONE_MISSING, rcloneCopy, rcloneMultipartFlags, rcloneVersion } from './support/rclone.js';
 import { cpuSince, cpuSnapshot, ensureStack } from './support/stack.js';
 import { thinSamples, type RssSample } from './support/rss-sampler.js';
+import { describeProfile, summarizeProfiles, type CpuShare } from './support/cpu-profile.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export type Scenario = 'download-only' | 'upload-only' | 'replicate' | 'gcs2s3 copy' | 'rclone copy';
 
@@ -59,6 +63,8 @@ export interface LargeObjectResult {
   /** Part size and queue of this run; rclone was given the same. */
   transfer: TransferSettings;
   rcloneFlags: string[];
+  /** With `profile`: self CPU time by package of one extra, untimed round (node --cpu-prof). */
+  profiles?: { replicate: CpuShare[]; copy: CpuShare[] };
 }
 
 export interface LargeObjectOptions {
@@ -68,6 +74,8 @@ export interface LargeObjectOptions {
   smallRounds?: number;
   /** Rounds for objects over 256 MiB (default 1). */
   largeRounds?: number;
+  /** One more, untimed, replicate and gcs2s3 copy under `node --cpu-prof`: where the CPU goes. */
+  profile?: boolean;
   log: (line: string) => void;
 }
 
@@ -153,6 +161,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
           ...rssOfPeakRound(list),
         };
       }
+      const profiles = options.profile ? await profileRound(bucket, name, `${prefix}profile-`, sizeMiB, options.log) : undefined;
       const limitMiBps = Math.min(scenarios['download-only']!.MiBps, scenarios['upload-only']!.MiBps);
       results.push({
         sizeMiB,
@@ -164,6 +173,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
         ...(rclone === undefined ? { rcloneSkipped: RCLONE_MISSING } : {}),
         transfer: options.transfer,
         rcloneFlags,
+        ...(profiles === undefined ? {} : { profiles }),
       });
       // fake-gcs-server holds objects in memory: free it before the next size.
       await deleteGcsPrefix(bucket, dir);
@@ -173,6 +183,23 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
   } finally {
     await cleanup();
     s3.destroy();
+  }
+}
+
+/** One replicate child and one `gcs2s3 copy` under --cpu-prof; their profiles summed by package. */
+async function profileRound(bucket: string, name: string, keyPrefix: string, sizeMiB: number, log: (line: string) => void): Promise<{ replicate: CpuShare[]; copy: CpuShare[] }> {
+  log(`large objects: profiling one replicate and one gcs2s3 copy of ${sizeMiB} MiB (node --cpu-prof)`);
+  const dirs = [mkdtempSync(join(tmpdir(), 'gcs2s3-bench-prof-')), mkdtempSync(join(tmpdir(), 'gcs2s3-bench-prof-'))] as const;
+  try {
+    await runJsonChild<TransferResult>('transfer', ['replicate', bucket, name, `${keyPrefix}replicate/`], { env: childEnv(), timeoutMs: CHILD_TIMEOUT_MS, label: `profile replicate ${sizeMiB} MiB`, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dirs[0]] });
+    await runProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dirs[1], compiled('src/cli.ts'), 'copy', `gs://${bucket}/${name}`], {
+      env: childEnv({ S3_KEY_PREFIX: `${keyPrefix}cli/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
+      timeoutMs: CHILD_TIMEOUT_MS,
+      label: `profile gcs2s3 copy ${sizeMiB} MiB`,
+    });
+    return { replicate: summarizeProfiles(dirs[0]), copy: summarizeProfiles(dirs[1]) };
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -236,6 +263,10 @@ export function describeLargeObject(r: LargeObjectResult): string[] {
     `  replicate memory: peak RSS ${f(m.peakRssMiB)} MiB (baseline ${f(m.baselineRssMiB)} MiB after loading the SDKs), ` +
       `peak heap used ${f(m.peakHeapUsedMiB)} MiB, external ${f(m.peakExternalMiB)} MiB, of which ArrayBuffers ${f(m.peakArrayBuffersMiB)} MiB`,
   );
+  if (r.profiles !== undefined) {
+    lines.push(...describeProfile(`  CPU profile, replicate (in-process, the transfer only), self time by package:`, r.profiles.replicate).map((l) => `  ${l}`));
+    lines.push(...describeProfile(`  CPU profile, gcs2s3 copy (whole process, start-up included), self time by package:`, r.profiles.copy).map((l) => `  ${l}`));
+  }
   if (r.rcloneSkipped === undefined) lines.push(`  rclone flags: ${r.rcloneFlags.join(' ')} (ours: PART_SIZE_MIB ${r.transfer.partMiB}, PART_QUEUE_SIZE ${r.transfer.queue})`);
   else lines.push(`  ${r.rcloneSkipped}`);
   return lines;
