@@ -31,9 +31,19 @@ function category(node: ProfileNode): string {
   if (pkg) return pkg[1]!;
   const own = /\/(src\/[^/]+)\//.exec(url) ?? /\/(src)\/[^/]+\.js$/.exec(url);
   if (own) return `gcs2s3 ${own[1]}`;
-  if (url.startsWith('node:')) return 'node internals (streams, http, loader)';
+  if (url.startsWith('node:')) return nodeModule(url);
   if (url === '') return functionName === '(garbage collector)' ? 'garbage collector' : functionName === '(idle)' ? 'idle' : `native ${functionName}`;
   return url;
+}
+
+/** Node's own modules, grouped by what they do: streams, HTTP and sockets, the module loader, crypto. */
+function nodeModule(url: string): string {
+  const m = url.replace(/^node:(internal\/)?/, '');
+  if (/^(streams\/|stream)/.test(m)) return `node streams (${m.replace(/^streams\//, '')})`;
+  if (/^(_http|http|net|dns|tls|_tls)/.test(m)) return `node http/net (${m})`;
+  if (/^modules\//.test(m)) return 'node module loader';
+  if (/^crypto/.test(m)) return `node crypto (${m})`;
+  return `node ${m}`;
 }
 
 /** Self time by category over every profile in `dir`, largest first, idle left out. */
