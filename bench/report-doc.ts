@@ -104,8 +104,8 @@ function charts(inputs: DocInputs): string[] {
       { name: 'stack limit', points: large.map((r) => [r.sizeMiB, r.limitMiBps] as [number, number]) },
       { name: 'replicate (in-process)', points: large.map((r) => [r.sizeMiB, r.scenarios.replicate?.MiBps ?? 0] as [number, number]) },
     ];
-    const path = writeChart('throughput.svg', lineChart({ title: 'Throughput by object size, loopback (whole processes; limit = min(download-only, upload-only))', xLabel: 'object size', yLabel: 'MiB/s', series, xLog2: true, xTick: sizeTick }));
-    out.push('### Throughput by object size', '', `![throughput by object size](${path})`, '', `Reproduce: \`${REPRODUCE.large}\``, '');
+    const path = writeChart('throughput.svg', lineChart({ title: 'Throughput by object size, loopback', xLabel: 'object size', yLabel: 'MiB/s', series, xLog2: true, xTick: sizeTick }));
+    out.push('### Throughput by object size', '', `![throughput by object size](${path})`, '', 'gcs2s3 copy and rclone copy are whole processes (start-up included); the stack limit is min(download-only, upload-only) of the same run; replicate is the in-process copy.', '', `Reproduce: \`${REPRODUCE.large}\``, '');
     for (const r of [large[0]!, large.at(-1)!].filter((r, i, a) => a.indexOf(r) === i)) {
       const rssSeries = (['gcs2s3 copy', 'rclone copy'] as const).flatMap((s) => {
         const rss = r.scenarios[s]?.rss;
@@ -129,8 +129,8 @@ function charts(inputs: DocInputs): string[] {
     out.push('### Small objects', '', `![small-object rate](${path})`, '', `Reproduce: \`${REPRODUCE.small}\``, '');
   }
   if (inputs.uploader !== undefined && inputs.uploader.length > 0) {
-    const bars = inputs.uploader.flatMap((r) => r.runs.map((x) => ({ label: `${sizeTick(r.sizeMiB)} ${x.scenario}`, value: x.cpuPerGiB * 100 })));
-    const path = writeChart('uploader-cpu.svg', barChart({ title: 'Uploader: CPU of the copying process, centi-seconds per GiB (lower is better)', unit: 'cs/GiB', bars }));
+    const bars = inputs.uploader.flatMap((r) => r.runs.map((x) => ({ label: `${sizeTick(r.sizeMiB)} ${x.scenario}`, value: x.cpuPerGiB })));
+    const path = writeChart('uploader-cpu.svg', barChart({ title: 'Uploader: CPU per GiB of the copying process (lower is better)', unit: 's/GiB', bars, digits: 1 }));
     out.push('### Uploader: ours vs lib-storage', '', `![uploader CPU per GiB](${path})`, '', `Reproduce: \`${REPRODUCE.uploader}\``, '');
   }
   return out;

@@ -86,7 +86,7 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
 }
 
 /** Horizontal bars, one per entry, value printed at the end of each. */
-export function barChart(o: { title: string; unit: string; bars: Array<{ label: string; value: number }> }): string {
+export function barChart(o: { title: string; unit: string; bars: Array<{ label: string; value: number }>; digits?: number }): string {
   const left = 300;
   const pw = W - left - 80;
   const rowH = 28;
@@ -98,7 +98,7 @@ export function barChart(o: { title: string; unit: string; bars: Array<{ label: 
     const w = (b.value / max) * pw;
     body.push(`<text x="${left - 8}" y="${y + 17}" text-anchor="end">${esc(b.label)}</text>`);
     body.push(`<rect x="${left}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${COLORS[i % COLORS.length]}"/>`);
-    body.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + 17}">${esc(`${b.value.toFixed(0)} ${o.unit}`)}</text>`);
+    body.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + 17}">${esc(`${b.value.toFixed(o.digits ?? 0)} ${o.unit}`)}</text>`);
   });
   return frame(o.title, body).replace(`height="${H}" viewBox="0 0 ${W} ${H}"`, `height="${height}" viewBox="0 0 ${W} ${height}"`).replace(`<rect width="${W}" height="${H}"`, `<rect width="${W}" height="${height}"`);
 }
