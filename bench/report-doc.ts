@@ -46,6 +46,7 @@ export const REPRODUCE: Record<string, string> = {
   wan: 'npm run bench -- --only wan',
   uploader: 'npm run bench -- --only uploader',
   md5: 'npm run bench -- --only md5',
+  gcsread: 'npm run bench -- --only gcsread',
   startup: 'npm run bench -- --only startup',
   concurrent: 'npm run bench -- --only concurrent',
   small: 'npm run bench -- --only small',

@@ -10,6 +10,7 @@
  *                                       gcs2s3 copy vs rclone, and vs the leg's upload-only limit
  *   uploader    bench/compare.ts        ours vs @aws-sdk/lib-storage Upload (same part size and queue)
  *   md5         bench/compare.ts        replicate (CRC32C only) vs with the MD5 pass it dropped: CPU per GiB
+ *   gcsread     bench/compare.ts        GCS media read: the storage library's stream vs one plain GET (CPU per GiB)
  *   startup     bench/startup.ts        one 4 KiB object, whole process, compile cache off/warm, vs rclone
  *   concurrent  bench/throughput.ts     peak RSS of `gcs2s3 backfill` copying 8 large objects at once
  *   small       bench/small-objects.ts  2,000 × 4 KiB: objects/s vs rclone; STS calls (must be 1)
@@ -59,10 +60,10 @@ import { rcloneVersion, RCLONE_MISSING } from './support/rclone.js';
 import { ensureStack, stopStack, vitestRunning, waitForLoad, waitForQuiet } from './support/stack.js';
 import { describeLargeObject, runConcurrentMemory, runLargeObjects } from './throughput.js';
 import { tableRows } from './support/table.js';
-import { concurrentRows, largeRows, latencyRows, md5Rows, planRows, smallRows, startupRows, uploaderRows, wanRows, type Row, type Section } from './targets.js';
+import { concurrentRows, gcsReadRows, largeRows, latencyRows, md5Rows, planRows, smallRows, startupRows, uploaderRows, wanRows, type Row, type Section } from './targets.js';
 import { describeWan, runWan } from './wan.js';
 
-const SECTIONS = ['large', 'wan', 'uploader', 'md5', 'startup', 'concurrent', 'small', 'latency', 'plan'] as const;
+const SECTIONS = ['large', 'wan', 'uploader', 'md5', 'gcsread', 'startup', 'concurrent', 'small', 'latency', 'plan'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -158,6 +159,7 @@ async function main(): Promise<number> {
       runCompare({ label: 'uploader', scenarios: ['replicate', 'lib-storage', 'lib-storage-native'], sizesMiB: quick ? [64] : [64, 1024], rounds: upTo256(quick ? 1 : 3), log }),
     );
     const md5 = await section('md5', () => runCompare({ label: 'md5', scenarios: ['replicate', 'replicate-with-md5'], sizesMiB: quick ? [64] : [1024], rounds: () => (quick ? 1 : 2), log }));
+    const gcsread = await section('gcsread', () => runCompare({ label: 'gcsread', scenarios: ['download-only', 'download-direct'], sizesMiB: quick ? [64] : [1024], rounds: () => (quick ? 1 : 2), log }));
     const startup = await section('startup', () => runStartup({ rounds: quick ? 2 : 5, log }));
     const concurrent = await section('concurrent', () => runConcurrentMemory({ objects: transfer.objects, sizeMiB: quick ? 32 : 256, log }));
     const small = await section('small', () => runSmallObjects({ count: quick ? 300 : 2000, sizeBytes: 4096, log }));
@@ -172,6 +174,7 @@ async function main(): Promise<number> {
       ...(wan ? wanRows(wan) : []),
       ...(uploader ? uploaderRows(uploader) : []),
       ...(md5 ? md5Rows(md5) : []),
+      ...(gcsread ? gcsReadRows(gcsread) : []),
       ...(startup ? startupRows(startup) : []),
       ...(concurrent ? concurrentRows(concurrent, transfer) : []),
       ...(small ? smallRows(small) : []),
@@ -179,13 +182,14 @@ async function main(): Promise<number> {
       ...(plan ? planRows(plan) : []),
     ];
     const ran: Array<[SectionName, Section<unknown> | undefined]> = [
-      ['large', large], ['wan', wan], ['uploader', uploader], ['md5', md5], ['startup', startup], ['concurrent', concurrent], ['small', small], ['latency', latency], ['plan', plan],
+      ['large', large], ['wan', wan], ['uploader', uploader], ['md5', md5], ['gcsread', gcsread], ['startup', startup], ['concurrent', concurrent], ['small', small], ['latency', latency], ['plan', plan],
     ];
     const details: Array<{ name: string; lines: string[] }> = [
       { name: 'large', lines: (large?.value ?? []).flatMap(describeLargeObject) },
       { name: 'wan', lines: (wan?.value ?? []).flatMap(describeWan) },
       { name: 'uploader', lines: (uploader?.value ?? []).flatMap((r) => describeCompare('ours (replicate) vs lib-storage Upload', r)) },
       { name: 'md5', lines: (md5?.value ?? []).flatMap((r) => describeCompare('replicate (CRC32C only) and with an MD5 pass', r)) },
+      { name: 'gcsread', lines: (gcsread?.value ?? []).flatMap((r) => describeCompare('GCS media read: storage library (download-only) vs one plain GET (download-direct)', r)) },
       { name: 'startup', lines: startup?.value ? describeStartup(startup.value) : [] },
       { name: 'concurrent', lines: concurrent?.value ? [`gcs2s3 backfill of ${concurrent.value.objects} × ${concurrent.value.sizeMiB} MiB: ${concurrent.value.seconds.toFixed(1)} s, peak RSS ${concurrent.value.peakRssMiB.toFixed(0)} MiB, CPU ${concurrent.value.cpuSeconds?.toFixed(1) ?? '–'} s`] : [] },
       { name: 'small', lines: small?.value ? describeSmallObjects(small.value) : [] },

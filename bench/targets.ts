@@ -264,3 +264,21 @@ export function startupRows(s: Section<StartupResult>): Row[] {
     },
   ];
 }
+
+export function gcsReadRows(s: Section<CompareResult[]>): Row[] {
+  if (s.value === undefined) return [errorRow('GCS media read', s)];
+  return s.value.flatMap((r) => {
+    const lib = compareRun(r, 'download-only');
+    const direct = compareRun(r, 'download-direct');
+    if (lib === undefined || direct === undefined) return [];
+    return [
+      {
+        target: `GCS read ${sizeLabel(r.sizeMiB)}: storage library ÷ plain GET, CPU`,
+        measured: `${lib.cpuPerGiB.toFixed(2)} vs ${direct.cpuPerGiB.toFixed(2)} s/GiB; ${lib.MiBps.toFixed(0)} vs ${direct.MiBps.toFixed(0)} MiB/s${mark(s)}`,
+        ratio: (lib.cpuPerGiB / direct.cpuPerGiB).toFixed(2),
+        goal: 'reported',
+        result: 'REPORTED' as const,
+      },
+    ];
+  });
+}

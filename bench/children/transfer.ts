@@ -8,6 +8,11 @@
  *   replicate-with-md5  the same with an MD5 pass over the read bytes, checked
  *                  against GCS's MD5, as VerifyingStream did before
  *                  docs/decisions/md5.md: what the MD5 pass costs
+ *   download-direct  GCS → VerifyingStream → discard, the media read as one plain
+ *                  HTTP GET (`alt=media`, node:http) instead of the storage
+ *                  library's stream stack: what a leaner read could save (against
+ *                  the emulator no auth header is needed; on GCS it would come
+ *                  from google-auth-library's client)
  *   lib-storage    GCS → VerifyingStream → @aws-sdk/lib-storage Upload, same part
  *                  size and queue, the SDK computing each part's CRC32C (its
  *                  default, JavaScript, implementation)
@@ -24,6 +29,7 @@
  * 100 ms (rss, heap, external, arrayBuffers) to show where memory goes.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { Readable, Transform, Writable } from 'node:stream';
 import { crc32c } from '@node-rs/crc32';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -86,6 +92,9 @@ async function main(scenario: string, bucket: string, name: string, keyPrefix: s
     if (scenario === 'download-only') {
       const verifier = new VerifyingStream({ label: name, size: object.size, crc32c: object.crc32c, md5Hash: object.md5Hash });
       await pipeline(runtime.deps.source.read(object, signal), verifier, new Writable({ write: (_c, _e, cb) => cb() }));
+    } else if (scenario === 'download-direct') {
+      const verifier = new VerifyingStream({ label: name, size: object.size, crc32c: object.crc32c, md5Hash: object.md5Hash });
+      await pipeline(await directMediaRead(config, object, signal), verifier, new Writable({ write: (_c, _e, cb) => cb() }));
     } else if (scenario === 'upload-only') {
       const spec = buildWriteSpec(object);
       spec.metadata[PROVENANCE.crc32c] = body.crc32c;
@@ -120,6 +129,18 @@ async function main(scenario: string, bucket: string, name: string, keyPrefix: s
   } finally {
     runtime.close();
   }
+}
+
+/** The object's bytes as one GET of the JSON API's media URL: the response stream itself, no layers. */
+async function directMediaRead(config: Config, object: SourceObject, signal: AbortSignal): Promise<IncomingMessage> {
+  const base = (config.gcs.endpoint ?? 'https://storage.googleapis.com').replace(/\/$/, '');
+  const url = `${base}/storage/v1/b/${encodeURIComponent(object.bucket)}/o/${encodeURIComponent(object.name)}?alt=media&generation=${object.generation}`;
+  const res = await new Promise<IncomingMessage>((resolve, reject) => httpGet(url, { signal }, resolve).once('error', reject));
+  if (res.statusCode !== 200) {
+    res.resume();
+    throw new Error(`direct media read: HTTP ${res.statusCode} from ${url}`);
+  }
+  return res;
 }
 
 /** A pass-through hashing MD5 and failing at the end on a mismatch with GCS's: the pass docs/decisions/md5.md removed. */
@@ -208,7 +229,7 @@ function generated(size: number, block: Buffer): Readable {
 
 const [scenario, bucket, name, keyPrefix] = process.argv.slice(2);
 if (scenario === undefined || bucket === undefined || name === undefined || keyPrefix === undefined) {
-  process.stderr.write('usage: transfer.js download-only|upload-only|replicate|replicate-with-md5|lib-storage|lib-storage-native BUCKET NAME KEY_PREFIX\n');
+  process.stderr.write('usage: transfer.js download-only|upload-only|download-direct|replicate|replicate-with-md5|lib-storage|lib-storage-native BUCKET NAME KEY_PREFIX\n');
   process.exitCode = 2;
 } else {
   await main(scenario, bucket, name, keyPrefix);
