@@ -38,7 +38,7 @@
  * A full run (no --quick, no --only) writes docs/benchmarks.md with its SVG
  * charts (docs/benchmarks/) and the generated blocks of docs/decisions/*.md;
  * `--write-doc` writes them from any run. Duration: full ≈ 20 min on 2 cores,
- * --quick ≈ 3 min (printed at the end). --quick: 64 and 256 MiB, one round,
+ * --quick ≈ 3 min (printed at the end). --quick: 64 and 128 MiB, one round,
  * smaller counts (a smoke run; the targets are stated for the full sizes).
  * Exit status: 0 every target met, 1 some below target, 2 a benchmark failed
  * to run or bad usage.
@@ -151,7 +151,7 @@ async function main(): Promise<number> {
     if (rclone === undefined) log(`${RCLONE_MISSING} (the rclone comparisons are skipped)`);
 
     const transfer = transferSettings((env) => parseConfig(env, { command: 'copy', instanceId: 'bench' }).transfer);
-    const sizesMiB = quick ? [64, 256] : [64, 256, 1024, 2048];
+    const sizesMiB = quick ? [64, 128] : [64, 256, 1024, 2048];
     const upTo256 = (rounds: number) => (mib: number) => (mib <= 256 ? rounds : 1);
     const large = await section('large', () => runLargeObjects({ sizesMiB, transfer, smallRounds: quick ? 1 : 3, profile, log }));
     const wan = await section('wan', () => runWan({ sizesMiB: quick ? [64] : [64, 1024], transfer, queues: quick ? [] : [8], rounds: upTo256(quick ? 1 : 3), log }));
