@@ -70,8 +70,19 @@ function toolVersion(name: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : 'unknown';
 }
 
+/** Taken once per run, before any page is written (a page written first would make the tree look modified). */
+const machineOf = new WeakMap<RunMeta, string[]>();
+
 /** Machine and versions, as one list. */
 export function machineLines(meta: RunMeta): string[] {
+  const known = machineOf.get(meta);
+  if (known !== undefined) return known;
+  const lines = describeMachine(meta);
+  machineOf.set(meta, lines);
+  return lines;
+}
+
+function describeMachine(meta: RunMeta): string[] {
   const commit = sh('git', ['rev-parse', '--short=12', 'HEAD']) ?? 'unknown';
   const dirty = (sh('git', ['status', '--porcelain', '--untracked-files=no']) ?? '') !== '';
   const cpu = cpus();

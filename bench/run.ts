@@ -48,7 +48,7 @@ import { cpus, loadavg } from 'node:os';
 import type { BackfillPlanResult } from './backfill-plan.js';
 import { describeCompare, runCompare } from './compare.js';
 import { describeLatency, runEventLatency } from './event-latency.js';
-import { md5Table, uploaderTable, writeBenchmarksDoc, writeDecisionBlock, type RunMeta } from './report-doc.js';
+import { machineLines, md5Table, uploaderTable, writeBenchmarksDoc, writeDecisionBlock, type RunMeta } from './report-doc.js';
 import { describeSmallObjects, runSmallObjects } from './small-objects.js';
 import { describeStartup, runStartup } from './startup.js';
 import { buildBench, compiled } from './support/build.js';
@@ -212,6 +212,7 @@ async function main(): Promise<number> {
     ];
     console.log(out.join('\n'));
     if (writeDoc) {
+      machineLines(meta); // the tree as measured, before this run writes its pages
       log(`wrote ${writeBenchmarksDoc({ meta, rows, details, ...(large?.value ? { large: large.value } : {}), ...(wan?.value ? { wan: wan.value } : {}), ...(small?.value ? { small: small.value } : {}), ...(uploader?.value ? { uploader: uploader.value } : {}), ...(md5?.value ? { md5: md5.value } : {}) })}`);
       if (uploader?.value && writeDecisionBlock('docs/decisions/uploader.md', 'uploader', uploaderTable(uploader.value), meta)) log('wrote the figures of docs/decisions/uploader.md');
       if (md5?.value && writeDecisionBlock('docs/decisions/md5.md', 'md5', md5Table(md5.value), meta)) log('wrote the figures of docs/decisions/md5.md');
