@@ -48,7 +48,7 @@ const MAX_RACE_ROUNDS = 5;
  *
  * Guarantees: the destination object at the key is only ever replaced by a newer GCS
  * generation (conditional writes on the ETag just read), its bytes match GCS's
- * CRC32C/MD5 before the upload completes, and nothing half-written remains.
+ * CRC32C (MD5 where GCS has no CRC32C) before the upload completes, and nothing half-written remains.
  * Only a live generation is copied, and with deletes replicated a copy that
  * races a delete never leaves the deleted object behind (`settleCopy`).
  */
@@ -230,7 +230,7 @@ async function streamOnce(
 
 /**
  * What the bytes read from `start` must be. Only a whole read can be checked
- * against GCS's CRC32C and MD5; a resumed copy's read (start past 0) is
+ * against GCS's CRC32C (or its MD5 where it has no CRC32C); a resumed copy's read (start past 0) is
  * checked for its length, and the destination's check of the full-object
  * CRC32C at completion covers the whole object.
  */
