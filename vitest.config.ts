@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // A guard against hangs, not a speed check: tests that stream tens of MiB
+          // through in-process servers took over 5 s on this 2-core machine under load.
+          testTimeout: 30_000,
           // Unit tests first; the integration project (its own worker limit) after.
           sequence: { groupOrder: 0 },
         },

@@ -26,6 +26,11 @@ import { adminS3, deleteGcsPrefix, deleteS3Prefix, removeBenchObjects, uploadRan
 import { runJsonChild, runProcess, stopAllChildren, withExitReport } from './support/processes.js';
 import { RCLONE_MISSING, rcloneCopy, rcloneMultipartFlags, rcloneVersion } from './support/rclone.js';
 import { cpuSince, cpuSnapshot, ensureStack } from './support/stack.js';
+import { thinSamples, type RssSample } from './support/rss-sampler.js';
+import { describeProfile, summarizeProfiles, type CpuShare } from './support/cpu-profile.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export type Scenario = 'download-only' | 'upload-only' | 'replicate' | 'gcs2s3 copy' | 'rclone copy';
 
@@ -37,7 +42,12 @@ export interface ScenarioResult {
   cpuPerGiB: { self?: number; minio: number; gcs: number };
   /** Largest peak RSS over rounds, MiB. */
   peakRssMiB?: number;
+  /** Whole-process scenarios: RSS over time of the round with the largest peak (sampled every 50 ms, thinned for a chart). */
+  rss?: RssSample[];
 }
+
+/** How often the whole-process scenarios' RSS is sampled for the charts. */
+const RSS_SAMPLE_MS = 50;
 
 export interface LargeObjectResult {
   sizeMiB: number;
@@ -53,6 +63,8 @@ export interface LargeObjectResult {
   /** Part size and queue of this run; rclone was given the same. */
   transfer: TransferSettings;
   rcloneFlags: string[];
+  /** With `profile`: self CPU time by package of one extra, untimed round (node --cpu-prof). */
+  profiles?: { replicate: CpuShare[]; copy: CpuShare[] };
 }
 
 export interface LargeObjectOptions {
@@ -60,6 +72,10 @@ export interface LargeObjectOptions {
   transfer: TransferSettings;
   /** Rounds for objects up to 256 MiB (short runs are noisy); larger objects get one. */
   smallRounds?: number;
+  /** Rounds for objects over 256 MiB (default 1). */
+  largeRounds?: number;
+  /** One more, untimed, replicate and gcs2s3 copy under `node --cpu-prof` (sizes up to 1 GiB): where the CPU goes. */
+  profile?: boolean;
   log: (line: string) => void;
 }
 
@@ -82,10 +98,10 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
       const name = `${dir}/object.bin`;
       options.log(`large objects: uploading ${sizeMiB} MiB to gs://${bucket}/${name}`);
       await uploadRandomObject(bucket, name, sizeMiB * MiB);
-      const rounds = sizeMiB <= 256 ? (options.smallRounds ?? 3) : 1;
-      const runs: Partial<Record<Scenario, Array<{ seconds: number; self?: number; minio: number; gcs: number; peak?: number }>>> = {};
+      const rounds = sizeMiB <= 256 ? (options.smallRounds ?? 3) : (options.largeRounds ?? 1);
+      const runs: Partial<Record<Scenario, Array<{ seconds: number; self?: number; minio: number; gcs: number; peak?: number; rss?: RssSample[] }>>> = {};
       const transfers: TransferResult[] = [];
-      const record = (scenario: Scenario, run: { seconds: number; self?: number; minio: number; gcs: number; peak?: number }): void => {
+      const record = (scenario: Scenario, run: { seconds: number; self?: number; minio: number; gcs: number; peak?: number; rss?: RssSample[] }): void => {
         (runs[scenario] ??= []).push(run);
       };
       for (let round = 1; round <= rounds; round++) {
@@ -106,9 +122,10 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
             env: childEnv({ S3_KEY_PREFIX: `${prefix}cli-r${round}/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
             timeoutMs: CHILD_TIMEOUT_MS,
             label: `gcs2s3 copy ${sizeMiB} MiB`,
+            rssSampleMs: RSS_SAMPLE_MS,
           });
           const cpu = cpuSince(before);
-          record('gcs2s3 copy', { seconds: cli.wallSeconds, self: cli.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: cli.peakRssMiB });
+          record('gcs2s3 copy', { seconds: cli.wallSeconds, self: cli.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: cli.peakRssMiB, rss: cli.rss });
         }
         if (rclone !== undefined) {
           const before = cpuSnapshot();
@@ -120,9 +137,10 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
             flags: rcloneFlags,
             timeoutMs: CHILD_TIMEOUT_MS,
             label: `rclone copy ${sizeMiB} MiB`,
+            rssSampleMs: RSS_SAMPLE_MS,
           });
           const cpu = cpuSince(before);
-          record('rclone copy', { seconds: rc.wallSeconds, self: rc.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: rc.peakRssMiB });
+          record('rclone copy', { seconds: rc.wallSeconds, self: rc.cpuSeconds, minio: cpu.minio, gcs: cpu.gcs, peak: rc.peakRssMiB, rss: rc.rss });
         }
       }
       const gib = sizeMiB / 1024;
@@ -140,8 +158,11 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
             gcs: median(list.map((r) => r.gcs)) / gib,
           },
           ...(peaks.length === 0 ? {} : { peakRssMiB: Math.max(...peaks) }),
+          ...rssOfPeakRound(list),
         };
       }
+      // 1 GiB shows the same shares as 2 GiB, in half the time.
+      const profiles = options.profile && sizeMiB <= 1024 ? await profileRound(bucket, name, `${prefix}profile-`, sizeMiB, options.log) : undefined;
       const limitMiBps = Math.min(scenarios['download-only']!.MiBps, scenarios['upload-only']!.MiBps);
       results.push({
         sizeMiB,
@@ -153,6 +174,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
         ...(rclone === undefined ? { rcloneSkipped: RCLONE_MISSING } : {}),
         transfer: options.transfer,
         rcloneFlags,
+        ...(profiles === undefined ? {} : { profiles }),
       });
       // fake-gcs-server holds objects in memory: free it before the next size.
       await deleteGcsPrefix(bucket, dir);
@@ -163,6 +185,30 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
     await cleanup();
     s3.destroy();
   }
+}
+
+/** One replicate child and one `gcs2s3 copy` under --cpu-prof; their profiles summed by package. */
+async function profileRound(bucket: string, name: string, keyPrefix: string, sizeMiB: number, log: (line: string) => void): Promise<{ replicate: CpuShare[]; copy: CpuShare[] }> {
+  log(`large objects: profiling one replicate and one gcs2s3 copy of ${sizeMiB} MiB (node --cpu-prof)`);
+  const dirs = [mkdtempSync(join(tmpdir(), 'gcs2s3-bench-prof-')), mkdtempSync(join(tmpdir(), 'gcs2s3-bench-prof-'))] as const;
+  try {
+    await runJsonChild<TransferResult>('transfer', ['replicate', bucket, name, `${keyPrefix}replicate/`], { env: childEnv(), timeoutMs: CHILD_TIMEOUT_MS, label: `profile replicate ${sizeMiB} MiB`, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dirs[0]] });
+    await runProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dirs[1], compiled('src/cli.ts'), 'copy', `gs://${bucket}/${name}`], {
+      env: childEnv({ S3_KEY_PREFIX: `${keyPrefix}cli/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
+      timeoutMs: CHILD_TIMEOUT_MS,
+      label: `profile gcs2s3 copy ${sizeMiB} MiB`,
+    });
+    return { replicate: summarizeProfiles(dirs[0]), copy: summarizeProfiles(dirs[1]) };
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+function rssOfPeakRound(list: Array<{ peak?: number; rss?: RssSample[] }>): { rss?: RssSample[] } {
+  const sampled = list.filter((r) => r.rss !== undefined && r.rss.length > 0);
+  if (sampled.length === 0) return {};
+  const top = sampled.reduce((a, b) => ((b.peak ?? 0) > (a.peak ?? 0) ? b : a));
+  return { rss: thinSamples(top.rss!, 400) };
 }
 
 export interface ConcurrentMemoryResult {
@@ -218,6 +264,10 @@ export function describeLargeObject(r: LargeObjectResult): string[] {
     `  replicate memory: peak RSS ${f(m.peakRssMiB)} MiB (baseline ${f(m.baselineRssMiB)} MiB after loading the SDKs), ` +
       `peak heap used ${f(m.peakHeapUsedMiB)} MiB, external ${f(m.peakExternalMiB)} MiB, of which ArrayBuffers ${f(m.peakArrayBuffersMiB)} MiB`,
   );
+  if (r.profiles !== undefined) {
+    lines.push(...describeProfile(`  CPU profile, replicate (in-process, the transfer only), self time by package:`, r.profiles.replicate).map((l) => `  ${l}`));
+    lines.push(...describeProfile(`  CPU profile, gcs2s3 copy (whole process, start-up included), self time by package:`, r.profiles.copy).map((l) => `  ${l}`));
+  }
   if (r.rcloneSkipped === undefined) lines.push(`  rclone flags: ${r.rcloneFlags.join(' ')} (ours: PART_SIZE_MIB ${r.transfer.partMiB}, PART_QUEUE_SIZE ${r.transfer.queue})`);
   else lines.push(`  ${r.rcloneSkipped}`);
   return lines;

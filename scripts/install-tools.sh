@@ -6,7 +6,9 @@
 #   bash scripts/install-tools.sh        (also run by `npm run setup`)
 #
 # Needs: go (builds fake-gcs-server, MinIO and Toxiproxy from the Go module proxy), java and
-# Google's Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator).
+# Google's Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator). Installs
+# Debian's rclone (the bench's comparison, DESIGN.md §4) with apt-get when it is missing
+# and this runs as root; otherwise it says how.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,7 +94,24 @@ install_tool() {
   echo "install-tools: $name built in $((SECONDS - started))s"
 }
 
+# rclone: `npm run bench` compares against Debian's build (1.60). Present → nothing to do.
+install_rclone() {
+  if command -v rclone >/dev/null 2>&1; then
+    echo "install-tools: $(rclone version 2>/dev/null | head -n1) already installed"
+    return 0
+  fi
+  if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-tools: rclone missing (the bench skips its comparisons); install it with: sudo apt-get install rclone" >&2
+    return 0
+  fi
+  echo "install-tools: installing Debian's rclone (apt-get)..."
+  apt-get update -qq >/dev/null || fail "apt-get update failed; rclone not installed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone >/dev/null || fail "apt-get install rclone failed"
+  echo "install-tools: $(rclone version | head -n1) installed"
+}
+
 check_prerequisites
+install_rclone
 mkdir -p "$BIN"
 install_tool fake-gcs-server "$FAKE_GCS_MODULE" "$FAKE_GCS_VERSION"
 install_tool minio "$MINIO_MODULE" "$MINIO_VERSION"

@@ -35,6 +35,11 @@ AUDIENCE=gcs2s3-local # MinIO's OpenID client id = the `aud` the worker requests
 MINIO_USER=minioadmin
 MINIO_PASSWORD=minioadmin
 MINIO_POLICY=gcs2s3-replicator
+# MinIO's built-in KMS with one static key (MINIO_KMS_SECRET_KEY=NAME:BASE64_32_BYTES), for the
+# SSE-S3/SSE-KMS tests. TEST-ONLY, NOT A SECRET: a local emulator key derived from a fixed
+# string, so every run has the same key; never use it outside this stack.
+MINIO_KMS_KEY_NAME=gcs2s3-local-key
+MINIO_KMS_KEY="$MINIO_KMS_KEY_NAME:$(printf '%s' 'gcs2s3 local-stack test-only KMS key' | openssl dgst -sha256 -binary | base64)"
 SERVICE_ACCOUNT_EMAIL=gcs2s3-worker@gcs2s3-local.iam.gserviceaccount.com
 
 PUBSUB_PORT=$((8085 + OFFSET))
@@ -180,6 +185,7 @@ start_minio() {
     MINIO_IDENTITY_OPENID_CLIENT_ID=$AUDIENCE \
     MINIO_IDENTITY_OPENID_ROLE_POLICY=$MINIO_POLICY \
     MINIO_IDENTITY_OPENID_DISPLAY_NAME="gcs2s3 local OIDC fixture" \
+    MINIO_KMS_SECRET_KEY="$MINIO_KMS_KEY" \
     MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off \
     -- "$BIN/minio" server "$STATE/minio-data" --address $HOST:$MINIO_PORT --console-address $HOST:$MINIO_CONSOLE_PORT
 }
@@ -284,6 +290,7 @@ PUBSUB_TOPIC=projects/$PROJECT/topics/$TOPIC_ID
 GCS_BUCKET=$SOURCE_BUCKET
 MINIO_ROOT_USER=$MINIO_USER
 MINIO_ROOT_PASSWORD=$MINIO_PASSWORD
+MINIO_KMS_KEY_NAME=$MINIO_KMS_KEY_NAME
 PUSH_AUDIENCE=http://$HOST:$PUSH_PORT/pubsub/push
 PUSH_SERVICE_ACCOUNT=$SERVICE_ACCOUNT_EMAIL
 PUSH_OIDC_ISSUER=$OIDC_URL

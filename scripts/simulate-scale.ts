@@ -3,11 +3,11 @@
  * keyspaces and writes docs/scale.md: measured figures, then the estimate on
  * paper for 100 million and 1 billion objects, its arithmetic shown.
  *
- *   npx tsx scripts/simulate-scale.ts [OBJECTS] [TASKS]     (defaults 10000000 10)
+ *   npx tsx scripts/simulate-scale.ts [OBJECTS] [TASKS…]     (defaults 10000000 10)
  */
 import { writeFileSync } from 'node:fs';
 import { datedKeyspace, simulateShape, skewedKeyspace, uniformKeyspace, type ShapeFigures } from '../test/support/scale-simulation.js';
-import { MAX_PROBES } from '../src/backfill/range-planner.js';
+import { MAX_PROBES, MIN_PROBES, PIECES_PER_TASK, probeBudget } from '../src/backfill/range-planner.js';
 
 const PAGE = 1000;
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -47,16 +47,17 @@ function perTaskTable(r: ShapeFigures): string[] {
 function paperEstimate(): string[] {
   const a = ASSUME;
   const lines = [
-    '| objects | tasks | list calls, hash shards (before): T × 2 × N/1,000 | list calls, ranges: 2 × N/1,000 + T × (2 + 64) | copy requests: GCS get + S3 HEAD + S3 PUT | listing per task (both sides, 0.2 s a page) | copy wall time at 3,500 PUT/s |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| objects | tasks | list calls, hash shards (before): T × 2 × N/1,000 | probes per task p: 15 % of N/(1,000 T), within ${MIN_PROBES}–${MAX_PROBES} | list calls, ranges: 2 × N/1,000 + T × (2 × ${PIECES_PER_TASK} + p) | ratio to one task | copy requests: GCS get + S3 HEAD + S3 PUT | listing per task (both sides, 0.2 s a page) | copy wall time at 3,500 PUT/s |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const objects of [100e6, 1e9]) {
     for (const tasks of [100, 1000]) {
       const before = tasks * 2 * (objects / PAGE);
-      const after = 2 * (objects / PAGE) + tasks * (2 + MAX_PROBES);
+      const probes = probeBudget(objects, PAGE, tasks);
+      const after = 2 * (objects / PAGE) + tasks * (2 * PIECES_PER_TASK + probes);
       const listHours = (2 * (objects / tasks / PAGE) * a.secondsPerListPage) / 3600;
       const copyHours = objects / a.s3PutPerSecond / 3600;
-      lines.push(`| ${n(objects)} | ${n(tasks)} | ${n(before)} | ${n(after)} | ${n(3 * objects)} | ${listHours.toFixed(2)} h | ${copyHours.toFixed(1)} h |`);
+      lines.push(`| ${n(objects)} | ${n(tasks)} | ${n(before)} | ${probes} | ${n(after)} | ${(after / (2 * (objects / PAGE))).toFixed(3)} | ${n(3 * objects)} | ${listHours.toFixed(2)} h | ${copyHours.toFixed(1)} h |`);
     }
   }
   const perMillion = {
@@ -71,7 +72,7 @@ function paperEstimate(): string[] {
     '',
     'Cost per million objects (requests only; small objects, one PutObject each; GCS egress and S3 storage, which depend on bytes, not included):',
     '',
-    `- listing: 1,000 GCS list calls × $${a.gcsClassAPer1000}/1,000 + 1,000 S3 list calls × $${a.s3PutListPer1000}/1,000 = $${perMillion.list.toFixed(3)} (planning adds T × 64 GCS calls per run: $${((100 * 64 * a.gcsClassAPer1000) / 1000).toFixed(3)} at 100 tasks)`,
+    `- listing: 1,000 GCS list calls × $${a.gcsClassAPer1000}/1,000 + 1,000 S3 list calls × $${a.s3PutListPer1000}/1,000 = $${perMillion.list.toFixed(3)} (planning adds T × p GCS calls per run, about 15 % of the GCS listing when p is not at its bounds: $${((0.15 * (1e6 / PAGE) * a.gcsClassAPer1000) / 1000).toFixed(4)} per million objects)`,
     `- GCS downloads: 1,000,000 × $${a.gcsClassBPer1000}/1,000 = $${perMillion.gcsGet.toFixed(2)}`,
     `- S3 HEADs (the generation check of each copy): 1,000,000 × $${a.s3GetHeadPer1000}/1,000 = $${perMillion.s3Head.toFixed(2)}`,
     `- S3 PUTs: 1,000,000 × $${a.s3PutListPer1000}/1,000 = $${perMillion.s3Put.toFixed(2)}`,
@@ -86,59 +87,76 @@ function knownGaps(rows: ShapeFigures[]): string[] {
   const lines: string[] = [];
   if (unbalanced.length > 0) {
     lines.push(
-      `- Balance: ${unbalanced.map((r) => `${r.shape} (max ÷ mean ${r.imbalance.toFixed(2)})`).join(', ')} above 1.5. The sample extrapolates a page's`,
-      '  density across levels of the name tree (year/month/day), and 64 probes do not find every level. The ranges stay',
-      '  exact (every object listed by exactly one task) whatever the balance; only the finishing time suffers.',
+      `- Balance: ${unbalanced.map((r) => `${r.shape} at ${r.tasks} tasks (max ÷ mean ${r.imbalance.toFixed(2)})`).join(', ')} above 1.5. Every task pays`,
+      '  the sample, so with many tasks over few objects each gets few probes (at least 32, 15 % of its own GCS pages), and',
+      '  a sample that small misses where a skewed keyspace\'s objects are. A plan written once by a planning step could spend',
+      '  the whole budget in one place. The ranges stay exact (every object listed by exactly one task) whatever the balance.',
     );
   }
-  if (costly.length > 0) lines.push(`- List calls: ${costly.map((r) => `${r.shape} (${r.callRatio.toFixed(3)})`).join(', ')} above 1.1 × one task.`);
+  if (costly.length > 0) {
+    lines.push(
+      `- List calls: ${costly.map((r) => `${r.shape} at ${r.tasks} tasks (${r.callRatio.toFixed(3)})`).join(', ')} above 1.1 × one task: the sample's`,
+      `  floor (${MIN_PROBES} probes a task) and the cap (${MAX_PROBES}) are reached on estimates that are off (the date-partitioned estimate is`,
+      '  too high by orders of magnitude: the columns of a date hold fewer values than their alphabets allow).',
+    );
+  }
   return lines.length > 0 ? lines : ['- None in these figures.'];
 }
 
 async function main(): Promise<void> {
   const objects = Number(process.argv[2] ?? 10_000_000);
-  const tasks = Number(process.argv[3] ?? 10);
+  const taskCounts = process.argv.length > 3 ? process.argv.slice(3).map(Number) : [10];
   const signal = new AbortController().signal;
   const rows: ShapeFigures[] = [];
-  for (const ks of [uniformKeyspace(objects), skewedKeyspace(objects), datedKeyspace(objects)]) {
-    const r = await simulateShape(ks, tasks, PAGE, signal);
-    process.stderr.write(`${r.shape}: ratio ${r.callRatio.toFixed(3)}, max/mean ${r.imbalance.toFixed(2)}, ${r.seconds.toFixed(0)} s\n`);
-    rows.push(r);
+  for (const tasks of taskCounts) {
+    for (const ks of [uniformKeyspace(objects), skewedKeyspace(objects), datedKeyspace(objects)]) {
+      const r = await simulateShape(ks, tasks, PAGE, signal);
+      process.stderr.write(`${r.shape}, ${tasks} tasks: ratio ${r.callRatio.toFixed(3)}, max/mean ${r.imbalance.toFixed(2)}, ${r.seconds.toFixed(0)} s\n`);
+      rows.push(r);
+    }
   }
-  writeFileSync('docs/scale.md', render(rows, objects, tasks));
+  writeFileSync('docs/scale.md', render(rows, objects, taskCounts));
 }
 
-function render(rows: ShapeFigures[], objects: number, tasks: number): string {
+function render(rows: ShapeFigures[], objects: number, taskCounts: number[]): string {
   const a = ASSUME;
   return `${[
     '# Backfill and verify at bucket scale',
     '',
-    `<!-- Written by scripts/simulate-scale.ts; do not edit by hand. Reproduce: npx tsx scripts/simulate-scale.ts ${objects} ${tasks} -->`,
+    `<!-- Written by scripts/simulate-scale.ts; do not edit by hand. Reproduce: npx tsx scripts/simulate-scale.ts ${objects} ${taskCounts.join(' ')} -->`,
     '',
     '## How tasks share the work',
     '',
-    'Each Cloud Run Job task (CLOUD_RUN_TASK_INDEX of CLOUD_RUN_TASK_COUNT) lists only a contiguous range of names,',
-    'in UTF-8 byte order: GCS with `startOffset` (inclusive) and `endOffset` (exclusive); S3 with `StartAfter` set to',
-    'the greatest possible key below the range start (the start with its last character lowered by one and padded with',
-    "the greatest characters to S3's 1,024-byte key limit, so no key can fall in between), stopping at the first page",
-    'that reaches the range end. Task i owns [b(i−1), b(i)); the first and last ranges are open, so the ranges cover',
-    'the prefix exactly once whatever the boundaries are. A task killed and restarted lists its own range again.',
+    'Each Cloud Run Job task (CLOUD_RUN_TASK_INDEX of CLOUD_RUN_TASK_COUNT) lists only its own contiguous ranges of',
+    'names, in UTF-8 byte order: GCS with `startOffset` (inclusive) and `endOffset` (exclusive); S3 with `StartAfter` set',
+    'to the greatest possible key below the range start (the start with its last character lowered by one and padded',
+    "with the greatest characters to S3's 1,024-byte key limit, so no key can fall in between), stopping at the first",
+    'page that reaches the range end. The prefix is cut at sorted boundaries b(1) … b(P−1) into P pieces, piece j being',
+    '[b(j), b(j+1)), the first and last open, so the pieces cover the prefix exactly once whatever the boundaries are, and',
+    'each piece belongs to exactly one task. A task killed and restarted lists its own ranges again, and only them.',
     '',
-    '**Boundaries without a coordinator.** Every task takes the same sample before it starts: up to 64 one-page list',
-    'calls (names only), each chosen from the previous answers (the next probe goes where the estimate is least',
-    "certain; after known names it gallops 2, 16, 128… pages' widths to find where a dense sub-prefix ends). Names are",
-    'placed on a line by the rank of their bytes among the bytes seen, and a gap between probes is estimated from its',
-    "neighbours' density. The boundaries are cut at equal shares of the estimate.",
+    '**Boundaries without a coordinator.** Every task takes the same sample before it starts: one-page list calls (names',
+    `only), ${MIN_PROBES} to ${MAX_PROBES} of them (15 % of one task's share of the GCS pages, as the sample estimates it), each chosen from`,
+    'the previous answers: the next probe halves the gap that may hold the most objects. Names are placed on a line as',
+    'mixed-radix numbers whose digits are the ranks of their bytes among the bytes seen *at that depth* (so a column of',
+    'three years takes the room of three values, not of every byte), and a gap between probes is estimated from the',
+    "geometric mean of its neighbours' densities. The prefix is cut at equal shares of the estimate into",
+    `${PIECES_PER_TASK} × T pieces, dealt in rows of T with every other row reversed (0, 1, …, T − 1, T − 1, …, 1, 0): each task`,
+    'lists its pieces in turn (adjacent ones joined). A sample of pages sees how densely names are packed but not how',
+    'many days a month has or how full each day is; the error that leaves drifts along the keyspace (daily volume growing',
+    'fourfold over three years), and pieces from mirrored ends cancel it. Each extra piece costs a task about one partial',
+    'page per side.',
     '',
     'Trade-off chosen: no planning step and no plan file (nothing to run first, nothing to clean up), at the price of',
-    'every task paying the sample (T × ≤ 64 list calls), and of relying on every task seeing the same answers: objects',
+    "every task paying the sample (T × p list calls), and of relying on every task seeing the same answers: objects",
     'created or deleted *inside the sampled pages* while tasks plan can shift a boundary between two tasks. A shifted',
     'boundary makes two tasks overlap (harmless: each copy is generation-guarded, the second is skipped by its HEAD)',
     'or leave a gap, whose objects the next run, or the live pull/push path for new objects, copies. A plan written',
-    'once by a planning step (and read by every task) would remove that window and the T-fold sample cost; it needs a',
-    'place to write to and a step that must run first. See "Known gaps" for the balance the sample reaches today.',
+    'once by a planning step (and read by every task) would remove that window and the T-fold sample cost, so it could',
+    'sample far more where many tasks share few objects (see "Known gaps"); it needs a place to write the plan to and a',
+    'step that must run first.',
     '',
-    `## Simulation: ${n(objects)} names, ${tasks} tasks, pages of ${PAGE}`,
+    `## Simulation: ${n(objects)} names, ${taskCounts.join(' and ')} tasks, pages of ${PAGE}`,
     '',
     'Synthetic listings generated lazily (name i computed, never stored), served by in-memory stand-ins of',
     '`objects.list` (startOffset/endOffset/pageToken) and `ListObjectsV2` (StartAfter/ContinuationToken), 1,000 per call,',
@@ -146,11 +164,11 @@ function render(rows: ShapeFigures[], objects: number, tasks: number): string {
     'case, both sides listed). The one-task run lists everything with no range. Every task computes the same plan; the',
     'simulation computes it once and charges its calls to every task.',
     '',
-    ...rows.map((r) => `- **${r.shape}**: ${r.description}`),
+    ...rows.filter((r) => r.tasks === taskCounts[0]).map((r) => `- **${r.shape}**: ${r.description}`),
     '',
     ...measuredTable(rows),
     '',
-    ...rows.flatMap((r) => [`<details><summary>${r.shape}: per task</summary>`, '', ...perTaskTable(r), '', '</details>', '']),
+    ...rows.filter((r) => r.tasks <= 20).flatMap((r) => [`<details><summary>${r.shape}, ${r.tasks} tasks: per task</summary>`, '', ...perTaskTable(r), '', '</details>', '']),
     '## Estimate on paper: 100 million and 1 billion objects',
     '',
     'Assumed (public list prices and guidance as read; check before relying on them):',
@@ -161,6 +179,10 @@ function render(rows: ShapeFigures[], objects: number, tasks: number): string {
     `${a.secondsPerListPage} s per 1,000-name list call. Each copied small object costs one GCS download, one S3 HEAD and one S3 PUT.`,
     '',
     ...paperEstimate(),
+    '',
+    'Balance at these sizes follows what each task gets, objects per task N/T, and so its probes: 1 million per task',
+    '(100 million at 100 tasks, 1 billion at 1,000) is the 10 million at 10 tasks measured above; 100,000 per task',
+    '(100 million at 1,000 tasks) is the 10 million at 100 tasks measured above, where the sample is too small (Known gaps).',
     '',
     'Wall time: the listing is no longer the bottleneck (a task lists only N/T names: minutes, where hash shards made',
     'every task page through all N names on both sides: at 1 billion objects, 2 × 1,000,000 pages × 0.2 s ≈ 111 h per',

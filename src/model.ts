@@ -46,6 +46,18 @@ export interface SinkObject {
   sourceBucket?: string;
   /** The destination's own full-object CRC32C of the stored bytes (base64), where it keeps one. */
   storedCrc32c?: string;
+  /**
+   * The destination's storage class (S3: `STANDARD`, `GLACIER`, …), where it
+   * has classes. Nothing in gcs2s3 reads destination bytes, so objects in
+   * archive classes are skipped and verified like any other.
+   */
+  storageClass?: string;
+  /**
+   * The bytes cannot be read or copied in place without a restore (S3's
+   * GLACIER and DEEP_ARCHIVE): a metadata change is applied by writing the
+   * object again from GCS instead of an in-place copy.
+   */
+  archived?: boolean;
   /** Provenance `gcs-metageneration`: absent on copies made before it was recorded. */
   metageneration?: string;
   /** Headers and user metadata (provenance included) as the destination holds them, decoded; absent where the sink cannot tell. */
@@ -69,6 +81,12 @@ export interface EventTimes {
   eventTime?: string;
   /** When the generation was created (`timeCreated` of the object resource). */
   timeCreated?: string;
+  /**
+   * Not a time: the generation's stored size in bytes (`size` of the object
+   * resource), where the event carries one. It tells the core whether a copy
+   * of this generation could have left a multipart upload behind.
+   */
+  size?: number;
 }
 
 /** A change to one object, decoded from a notification, a push or a command line. */
@@ -89,12 +107,27 @@ export type SkipReason =
   /** Nothing to delete or update at the destination. */
   | 'absent-at-destination';
 
-export type Outcome =
-  | { status: 'copied'; key: string; generation: string; bytes: number }
+export type Outcome = (
+  | {
+      status: 'copied';
+      key: string;
+      generation: string;
+      bytes: number;
+      /** Parts an earlier attempt had uploaded that this copy kept (a resumed multipart upload); absent for a single request. */
+      resumedParts?: number;
+    }
   | { status: 'updated'; key: string; generation: string }
   | { status: 'deleted'; key: string; generation: string }
   | { status: 'skipped'; key: string; reason: SkipReason; generation?: string; destinationGeneration?: string }
-  | { status: 'failed'; key: string; retryable: boolean; error: Error; generation?: string };
+  | { status: 'failed'; key: string; retryable: boolean; error: Error; generation?: string }
+) & {
+  /**
+   * Multipart uploads at the key that handling this event aborted: left by
+   * killed or failed copies of generations no longer to be copied
+   * (docs/resumable-copies.md). Absent: none looked for.
+   */
+  strandedUploadsAborted?: number;
+};
 
 /**
  * Compares two GCS generations (decimal int64 strings): negative, zero or

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './env.js';
+import { sampleGroupRss, type RssSample } from './rss-sampler.js';
 
 const live = new Set<ChildProcess>();
 
@@ -21,6 +22,8 @@ export interface Finished {
   peakRssMiB?: number;
   /** CPU seconds (user + system) of the child, with `withExitReport` or `timed`. */
   cpuSeconds?: number;
+  /** RSS of the child's process group over time, with `rssSampleMs`. */
+  rss?: RssSample[];
 }
 
 export interface Running {
@@ -39,6 +42,8 @@ export interface StartOptions {
   /** The child (and its group) is killed after this long, and `finished` rejects. */
   timeoutMs: number;
   label: string;
+  /** Sample the group's RSS every this many ms (see rss-sampler.ts). */
+  rssSampleMs?: number;
 }
 
 const EXIT_MARK = /\n?BENCH_EXIT (\{.*\})\n?/;
@@ -59,6 +64,7 @@ export function startProcess(command: string, args: string[], options: StartOpti
   const started = performance.now();
   const child = spawn(command, args, { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   live.add(child);
+  const sampler = options.rssSampleMs === undefined || child.pid === undefined ? undefined : sampleGroupRss(child.pid, options.rssSampleMs);
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let stdout = '';
@@ -93,16 +99,18 @@ export function startProcess(command: string, args: string[], options: StartOpti
   const finished = new Promise<Finished>((resolvePromise, reject) => {
     child.once('error', (err) => {
       clearTimeout(timer);
+      sampler?.stop();
       live.delete(child);
       reject(new Error(`${options.label}: could not start ${command}: ${err.message}`));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      const rss = sampler?.stop();
       live.delete(child);
       for (const w of waiters) w();
       // The child may have left its own children behind: end the group.
       killGroup(child, 'SIGKILL');
-      const result: Finished = { code, signal, stdout, stderr: stderr.replace(EXIT_MARK, '').replace(TIME_MARK, ''), wallSeconds: (performance.now() - started) / 1000 };
+      const result: Finished = { code, signal, stdout, stderr: stderr.replace(EXIT_MARK, '').replace(TIME_MARK, ''), wallSeconds: (performance.now() - started) / 1000, ...(rss === undefined ? {} : { rss }) };
       const exit = EXIT_MARK.exec(stderr)?.[1];
       if (exit !== undefined) Object.assign(result, JSON.parse(exit) as { peakRssMiB: number; cpuSeconds: number });
       const time = TIME_MARK.exec(stderr);

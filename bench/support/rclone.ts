@@ -26,6 +26,10 @@ export interface RcloneCopyOptions {
   flags: string[];
   timeoutMs: number;
   label: string;
+  /** S3 endpoint instead of the stack's (the WAN profile's proxy). */
+  s3Endpoint?: string;
+  /** Sample rclone's RSS every this many ms (Finished.rss). */
+  rssSampleMs?: number;
 }
 
 /**
@@ -55,7 +59,7 @@ export async function rcloneCopy(options: RcloneCopyOptions): Promise<Finished> 
     '--gcs-endpoint', 'http://127.0.0.1:4443/storage/v1/',
     '--gcs-anonymous',
     '--s3-provider', 'Minio',
-    '--s3-endpoint', stack.AWS_ENDPOINT_URL_S3 ?? 'http://127.0.0.1:9000',
+    '--s3-endpoint', options.s3Endpoint ?? stack.AWS_ENDPOINT_URL_S3 ?? 'http://127.0.0.1:9000',
     '--s3-region', stack.AWS_REGION ?? 'us-east-1',
     '--s3-access-key-id', stack.MINIO_ROOT_USER ?? 'minioadmin',
     '--s3-secret-access-key', stack.MINIO_ROOT_PASSWORD ?? 'minioadmin',
@@ -64,5 +68,5 @@ export async function rcloneCopy(options: RcloneCopyOptions): Promise<Finished> 
     ...options.flags,
   ];
   const [command, wrapped] = timed('rclone', args);
-  return await runProcess(command, wrapped, { env, timeoutMs: options.timeoutMs, label: options.label });
+  return await runProcess(command, wrapped, { env, timeoutMs: options.timeoutMs, label: options.label, ...(options.rssSampleMs === undefined ? {} : { rssSampleMs: options.rssSampleMs }) });
 }

@@ -24,8 +24,8 @@ export function pastEnd(name: string, range: KeyRange): boolean {
 }
 
 /**
- * The ranges of `count` tasks cut at `boundaries` (count − 1 names, sorted):
- * task i gets [boundaries[i−1], boundaries[i]), the first and last open-ended.
+ * The pieces cut at `boundaries` (sorted names): piece i is
+ * [boundaries[i−1], boundaries[i]), the first and last open-ended.
  * Adjacent ranges share one bound, so their union is every name, each in one range.
  */
 export function rangeOfTask(boundaries: readonly string[], index: number): KeyRange {
@@ -33,6 +33,41 @@ export function rangeOfTask(boundaries: readonly string[], index: number): KeyRa
     ...(index === 0 ? {} : { start: boundaries[index - 1] }),
     ...(index >= boundaries.length ? {} : { end: boundaries[index] }),
   };
+}
+
+/**
+ * The task that lists piece `piece` of `pieces` cut for `count` tasks: the
+ * pieces are dealt in rows of `count`, every other row in reverse (0, 1, …,
+ * count − 1, count − 1, …, 1, 0, 0, 1, …), so each task holds pieces from
+ * mirrored places of the order and a drift of the estimate along the
+ * keyspace evens out within each task.
+ */
+export function ownerOfPiece(piece: number, count: number): number {
+  const row = Math.floor(piece / count);
+  const column = piece % count;
+  return row % 2 === 0 ? column : count - 1 - column;
+}
+
+/**
+ * The ranges task `index` of `count` lists, when the prefix is cut into
+ * boundaries.length + 1 pieces (see ownerOfPiece): ascending, adjacent
+ * pieces of the same task joined, empty pieces (equal bounds) left out.
+ * Every name is in exactly one piece, so in exactly one task's ranges.
+ */
+export function rangesOfTask(boundaries: readonly string[], count: number, index: number): KeyRange[] {
+  const ranges: KeyRange[] = [];
+  let joinable = false;
+  for (let piece = 0; piece <= boundaries.length; piece++) {
+    const mine = ownerOfPiece(piece, count) === index;
+    const range = rangeOfTask(boundaries, piece);
+    if (mine && range.start !== undefined && range.end !== undefined && compareUtf8(range.start, range.end) >= 0) continue;
+    if (mine && joinable) {
+      const last = ranges.pop()!;
+      ranges.push({ ...(last.start === undefined ? {} : { start: last.start }), ...(range.end === undefined ? {} : { end: range.end }) });
+    } else if (mine) ranges.push(range);
+    joinable = mine;
+  }
+  return ranges;
 }
 
 /** S3 keys are at most 1,024 bytes of UTF-8. */

@@ -60,4 +60,13 @@ export interface SourceProber {
  */
 export interface SinkLister {
   list(prefix: string, signal: AbortSignal, range?: KeyRange): AsyncIterable<ListedSinkObject>;
+  /** Multipart uploads in progress at keys starting with `prefix`; absent where the destination has none to list. */
+  uploadsInProgress?(prefix: string, signal: AbortSignal): Promise<UploadsInProgress>;
+}
+
+/** Multipart uploads in progress under a prefix: what killed or failed copies may have left behind. */
+export interface UploadsInProgress {
+  count: number;
+  /** When the oldest of them was created (RFC 3339); absent when there is none. */
+  oldestInitiated?: string;
 }

@@ -19,6 +19,10 @@ export interface ProgressFigures {
   bytesPerSecond: number;
   /** Seconds left; only once the totals are known and a rate exists. */
   etaSeconds?: number;
+  /** The bandwidth limit in force (MAX_BYTES_PER_SECOND, --bwlimit), bytes per second. */
+  limitBytesPerSecond?: number;
+  /** Bytes per second read over the last few seconds, under a limit. */
+  currentBytesPerSecond?: number;
 }
 
 export function progressFigures(tally: BackfillTally, now = Date.now()): ProgressFigures {
@@ -58,7 +62,8 @@ export function formatProgressLine(f: ProgressFigures): string {
   const rate = `${f.objectsPerSecond.toFixed(f.objectsPerSecond < 10 ? 1 : 0)} obj/s ${formatMiB(f.bytesPerSecond)} MiB/s`;
   const eta = f.etaSeconds === undefined ? '' : ` · ETA ${formatDuration(f.etaSeconds)}`;
   const tail = ` · ${count(f.skipped)} skipped${f.failed > 0 ? ` · ${count(f.failed)} failed` : ''}`;
-  return `backfill ${objects} · ${bytes} · ${rate}${eta}${tail}`;
+  const limit = f.limitBytesPerSecond === undefined ? '' : ` · now ${formatMiB(f.currentBytesPerSecond ?? 0)} MiB/s (limit ${formatMiB(f.limitBytesPerSecond)})`;
+  return `backfill ${objects} · ${bytes} · ${rate}${limit}${eta}${tail}`;
 }
 
 export interface ProgressDisplay {
@@ -110,18 +115,49 @@ export function startTicker(options: TickerOptions): ProgressDisplay {
 
 export interface ProgressOptions extends Omit<TickerOptions, 'render'> {
   tally: BackfillTally;
+  /** The bandwidth limit in force: its rate and the bytes it has let through so far. */
+  limit?: { bytesPerSecond: number; passed: () => number };
 }
 
-/** Backfill progress: objects and bytes done/total (totals grow until listing ends), rate, ETA. */
+/** Backfill progress: objects and bytes done/total (totals grow until listing ends), rate (and the current one under a limit), ETA. */
 export function startProgress(options: ProgressOptions): ProgressDisplay {
-  const { tally, ...ticker } = options;
+  const { tally, limit, ...ticker } = options;
+  const meter = new RateMeter();
+  // The baseline: the first line (10 s in, for logs) then has a rate to show.
+  if (limit !== undefined) meter.sample(limit.passed());
   return startTicker({
     ...ticker,
     render: () => {
       const figures = progressFigures(tally);
+      if (limit !== undefined) {
+        figures.limitBytesPerSecond = limit.bytesPerSecond;
+        figures.currentBytesPerSecond = meter.sample(limit.passed());
+      }
       return { line: formatProgressLine(figures), fields: { progress: roundFigures(figures) } };
     },
   });
+}
+
+/** How far back the current rate looks. */
+const RATE_WINDOW_MS = 5000;
+
+/** The rate of a growing count over the last few seconds, from samples taken at each progress line. */
+export class RateMeter {
+  readonly #samples: { at: number; total: number }[] = [];
+  readonly #windowMs: number;
+
+  constructor(windowMs = RATE_WINDOW_MS) {
+    this.#windowMs = windowMs;
+  }
+
+  /** Records `total` at `now` (ms) and returns the count per second since the oldest sample in the window (0 at first). */
+  sample(total: number, now = Date.now()): number {
+    this.#samples.push({ at: now, total });
+    // Keep one sample at or before the window's start, so the window is always covered.
+    while (this.#samples.length > 2 && this.#samples[1]!.at <= now - this.#windowMs) this.#samples.shift();
+    const first = this.#samples[0]!;
+    return now > first.at ? ((total - first.total) / (now - first.at)) * 1000 : 0;
+  }
 }
 
 function roundFigures(f: ProgressFigures): Record<string, unknown> {
@@ -130,6 +166,7 @@ function roundFigures(f: ProgressFigures): Record<string, unknown> {
     elapsedSeconds: Math.round(f.elapsedSeconds),
     objectsPerSecond: Number(f.objectsPerSecond.toFixed(1)),
     bytesPerSecond: Math.round(f.bytesPerSecond),
+    currentBytesPerSecond: f.currentBytesPerSecond === undefined ? undefined : Math.round(f.currentBytesPerSecond),
     etaSeconds: f.etaSeconds === undefined ? undefined : Math.round(f.etaSeconds),
   };
 }

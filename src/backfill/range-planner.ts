@@ -3,28 +3,36 @@ import { NameScale } from './name-position.js';
 import { compareUtf8 } from './utf8-order.js';
 
 /**
- * Cuts a prefix into `count` contiguous name ranges holding similar numbers
- * of objects, from a small sample every task takes the same way: no
- * coordinator, no plan file. The sample is `probes` list calls (names only),
- * each one page from a start offset chosen where the estimate is least
- * certain, so skewed and date-partitioned keyspaces are sampled where their
- * objects are. Every task asks the same questions in the same order, so on
- * an unchanged listing every task computes the same boundaries; the ranges
- * then cover the prefix exactly once whatever the boundaries are.
+ * Cuts a prefix into contiguous name ranges holding similar numbers of
+ * objects, from a small sample every task takes the same way: no
+ * coordinator, no plan file. The sample is up to `probes` list calls (names
+ * only), each one page from a start offset chosen where the most objects
+ * may hide, so skewed and date-partitioned keyspaces are sampled where
+ * their objects are. Every task asks the same questions in the same order,
+ * so on an unchanged listing every task computes the same boundaries; the
+ * ranges then cover the prefix exactly once whatever the boundaries are.
+ *
+ * The prefix is cut into `piecesPerTask × count` pieces, and each task takes
+ * pieces from both ends of the order (see piecesOfTask): an estimate that
+ * drifts along the keyspace (daily volume growing over years, which a
+ * sample of pages cannot see) then evens out within each task.
  */
 export interface PlanOptions {
   bucket: string;
   prefix: string;
-  /** Number of ranges (CLOUD_RUN_TASK_COUNT). */
+  /** Number of tasks (CLOUD_RUN_TASK_COUNT). */
   count: number;
   prober: SourceProber;
   /** List calls the sample may make. Default: adaptive (see probeBudget). */
   probes?: number;
+  /** Ranges per task. Default PIECES_PER_TASK. */
+  piecesPerTask?: number;
 }
 
 export interface RangePlan {
-  /** count − 1 sorted names: task i lists [boundaries[i−1], boundaries[i]) (see rangeOfTask). */
+  /** piecesPerTask × count − 1 sorted names: piece j is [boundaries[j−1], boundaries[j]) (see rangeOfTask). */
   boundaries: string[];
+  piecesPerTask: number;
   /** List calls the plan cost. */
   listCalls: number;
   /** Objects the sample estimates under the prefix. */
@@ -33,17 +41,23 @@ export interface RangePlan {
   exact: boolean;
 }
 
+/**
+ * Two pieces per task, taken from mirrored ends of the order, cancel a
+ * linear drift of the estimate; each piece costs a task about one partial
+ * page per side (measured: docs/scale.md).
+ */
+export const PIECES_PER_TASK = 2;
 /** Fewer probes than this cannot find a skewed keyspace's dense part. */
-export const MIN_PROBES = 16;
-/** More buys little balance, and costs every task a few more seconds before its first copy. */
-export const MAX_PROBES = 64;
-/** The sample's share of a task's own GCS list calls (about 4 % of its GCS and S3 calls together). */
-const PLAN_SHARE = 0.08;
+export const MIN_PROBES = 32;
+/** More buys little balance (docs/scale.md), and costs every task seconds before its first copy. */
+export const MAX_PROBES = 160;
+/** The sample's share of a task's own GCS list calls (half as much of its GCS and S3 calls together). */
+const PLAN_SHARE = 0.15;
 
 /**
- * Probes worth spending, from what the sample estimates so far: 8 % of one
- * task's share of the GCS list calls, within 16–64. Every task estimates alike,
- * so every task stops at the same probe.
+ * Probes worth spending, from what the sample estimates so far: 15 % of one
+ * task's share of the GCS list calls, within 16–160. Every task estimates
+ * alike, so every task stops at the same probe.
  */
 export function probeBudget(estimatedObjects: number, pageSize: number, count: number): number {
   const share = Math.ceil((PLAN_SHARE * estimatedObjects) / Math.max(1, pageSize) / count);
@@ -58,8 +72,6 @@ interface Segment {
   names?: string[];
   /** A gap no probe can split further (no valid name inside it). */
   stuck?: boolean;
-  /** Probes that have galloped up this gap from the known names below it: the next jumps 2 × 8^gallop pages' widths. */
-  gallop?: number;
 }
 
 /** The sample so far, and the scale its names define. */
@@ -71,7 +83,8 @@ interface Sample {
 
 export async function planRanges(options: PlanOptions, signal: AbortSignal): Promise<RangePlan> {
   const { bucket, prefix, count, prober } = options;
-  if (count <= 1) return { boundaries: [], listCalls: 0, estimatedObjects: 0, exact: false };
+  const piecesPerTask = options.piecesPerTask ?? PIECES_PER_TASK;
+  if (count <= 1) return { boundaries: [], piecesPerTask: 1, listCalls: 0, estimatedObjects: 0, exact: false };
   let sample: Sample = { segments: [{}], scale: new NameScale(prefix, []), prefix };
   let listCalls = 0;
   let pageSize = 1;
@@ -89,14 +102,14 @@ export async function planRanges(options: PlanOptions, signal: AbortSignal): Pro
   const estimates = estimate(sample);
   const total = sum(estimates);
   const exact = sample.segments.every((s) => s.names !== undefined);
-  return { boundaries: cut(sample, estimates, total, count), listCalls, estimatedObjects: Math.round(total), exact };
+  return { boundaries: cut(sample, estimates, total, piecesPerTask * count), piecesPerTask, listCalls, estimatedObjects: Math.round(total), exact };
 }
 
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 const below = (name: string, bound: string | undefined): boolean => bound === undefined || compareUtf8(name, bound) < 0;
 const atOrAbove = (name: string, bound: string | undefined): boolean => bound === undefined || compareUtf8(name, bound) >= 0;
 
-/** Splits the gap holding `offset` with what a page from it showed, and rescales with the names learnt. */
+/** Splits the gap holding `offset` with what a page from it showed, and extends the scale with the names learnt. */
 function learn(sample: Sample, offset: string | undefined, names: string[], truncated: boolean): Sample {
   const { segments, prefix } = sample;
   const i = segments.findIndex((s) => s.names === undefined && (offset === undefined ? s.lo === undefined : atOrAbove(offset, s.lo) && below(offset, s.hi)));
@@ -109,14 +122,16 @@ function learn(sample: Sample, offset: string | undefined, names: string[], trun
   const parts: Segment[] = [];
   if (offset !== undefined && gap.lo !== offset) parts.push({ lo: gap.lo, hi: offset });
   parts.push({ lo: offset ?? gap.lo, hi: end, names: inside });
-  if (!whole) parts.push({ lo: end, hi: gap.hi, gallop: (gap.gallop ?? 0) + 1 });
-  const next = [...segments.slice(0, i), ...parts, ...segments.slice(i + 1)];
-  return { segments: next, prefix, scale: new NameScale(prefix, next.flatMap((s) => s.names ?? [])) };
+  if (!whole) parts.push({ lo: end, hi: gap.hi });
+  return { segments: [...segments.slice(0, i), ...parts, ...segments.slice(i + 1)], prefix, scale: sample.scale.extend(names) };
+}
+
+function bounds(sample: Sample, s: Segment): [bigint, bigint] {
+  return [s.lo === undefined ? 0n : sample.scale.position(s.lo), s.hi === undefined ? sample.scale.end : sample.scale.position(s.hi)];
 }
 
 function width(sample: Sample, s: Segment): number {
-  const lo = s.lo === undefined ? 0n : sample.scale.position(s.lo);
-  const hi = s.hi === undefined ? sample.scale.end : sample.scale.position(s.hi);
+  const [lo, hi] = bounds(sample, s);
   return Number(hi > lo ? hi - lo : 0n);
 }
 
@@ -147,12 +162,17 @@ function neighbourDensities(sample: Sample, i: number): number[] {
   return found;
 }
 
-/** Objects per segment: exact where known, else its width times its neighbours' mean density. */
+/**
+ * Objects per segment: exact where known, else its width times the
+ * geometric mean of its neighbours' densities (densities of neighbouring
+ * pages differ by orders of magnitude across a dense sub-prefix's edge;
+ * the arithmetic mean would let the denser one decide alone).
+ */
 function estimate(sample: Sample): number[] {
   return sample.segments.map((s, i) => {
     if (s.names !== undefined) return s.names.length;
     const d = neighbourDensities(sample, i);
-    return d.length === 0 ? 0 : (width(sample, s) * sum(d)) / d.length;
+    return d.length === 0 ? 0 : width(sample, s) * Math.exp(sum(d.map(Math.log)) / d.length);
   });
 }
 
@@ -173,21 +193,9 @@ function nextProbe(sample: Sample): string | undefined {
     });
     if (best < 0) return undefined;
     const gap = sample.segments[best]!;
-    const lo = gap.lo === undefined ? 0n : sample.scale.position(gap.lo);
-    const hi = gap.hi === undefined ? sample.scale.end : sample.scale.position(gap.hi);
-    const mid = (lo + hi) / 2n;
-    // Right after known names, gallop (2, 16, 128… of their widths): a gap spanning
-    // whole levels of the name tree is mostly empty, and halving it would take
-    // hundreds of probes to find where the names below it end.
-    const known = best > 0 ? sample.segments[best - 1]! : undefined;
-    let jump = mid;
-    if (known?.names !== undefined && known.names.length > 1) {
-      const span = sample.scale.position(known.names.at(-1)!) - sample.scale.position(known.names[0]!);
-      const step = lo + span * (2n << BigInt(3 * (gap.gallop ?? 0)));
-      if (step < mid) jump = step;
-    }
-    // The jump or the middle, or nearer the top when its name rounds down out of the gap.
-    for (const at of [jump, mid, (lo + 3n * hi) / 4n, hi - (hi - lo) / 16n]) {
+    const [lo, hi] = bounds(sample, gap);
+    // The middle, or nearer the top when its name rounds down out of the gap.
+    for (const at of [(lo + hi) / 2n, (lo + 3n * hi) / 4n, hi - (hi - lo) / 16n, hi - 1n]) {
       const offset = sample.scale.nameAt(at);
       if (atOrAbove(offset, gap.lo) && below(offset, gap.hi) && offset !== gap.lo) return offset;
     }
@@ -195,20 +203,19 @@ function nextProbe(sample: Sample): string | undefined {
   }
 }
 
-/** The count − 1 boundaries at equal shares of the estimated total, in ascending order. */
-function cut(sample: Sample, estimates: number[], total: number, count: number): string[] {
+/** The pieces − 1 boundaries at equal shares of the estimated total, in ascending order. */
+function cut(sample: Sample, estimates: number[], total: number, pieces: number): string[] {
   const boundaries: string[] = [];
   let acc = 0;
   let k = 1;
   for (const [i, s] of sample.segments.entries()) {
     const size = estimates[i]!;
-    while (k < count && size > 0 && acc + size >= (k * total) / count) {
-      const within = (k * total) / count - acc;
+    while (k < pieces && size > 0 && acc + size >= (k * total) / pieces) {
+      const within = (k * total) / pieces - acc;
       let name: string;
       if (s.names !== undefined) name = s.names[Math.min(s.names.length - 1, Math.floor(within))]!;
       else {
-        const lo = s.lo === undefined ? 0n : sample.scale.position(s.lo);
-        const hi = s.hi === undefined ? sample.scale.end : sample.scale.position(s.hi);
+        const [lo, hi] = bounds(sample, s);
         name = sample.scale.nameAt(lo + (BigInt(Math.floor((within / size) * 1e9)) * (hi - lo)) / 1_000_000_000n);
       }
       boundaries.push(name);
@@ -216,7 +223,7 @@ function cut(sample: Sample, estimates: number[], total: number, count: number):
     }
     acc += size;
   }
-  while (boundaries.length < count - 1) boundaries.push(boundaries.at(-1) ?? sample.prefix);
+  while (boundaries.length < pieces - 1) boundaries.push(boundaries.at(-1) ?? sample.prefix);
   // Interpolated names may fall a little below a known one: keep the cuts in order.
   for (let j = 1; j < boundaries.length; j++) if (compareUtf8(boundaries[j]!, boundaries[j - 1]!) < 0) boundaries[j] = boundaries[j - 1]!;
   return boundaries;

@@ -2,7 +2,7 @@ import { compareGenerations, isGeneration, type SinkObject, type SourceObject } 
 import { headerMismatches } from '../replicate/metadata-diff.js';
 import { buildWriteSpec, PROVENANCE } from '../replicate/write-spec.js';
 import type { MergedEntry } from './merge.js';
-import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister } from './ports.js';
+import type { ListedSinkObject, ListedSourceObject, SinkLister, SourceLister, UploadsInProgress } from './ports.js';
 import type { Shard } from './shard.js';
 import { compareUtf8 } from './utf8-order.js';
 import { createListingCounts, walkListings, type ListingCounts } from './walk.js';
@@ -92,6 +92,12 @@ export interface VerifyResult {
   interrupted: boolean;
   /** Why the audit stopped early (a listing failed). */
   error?: Error;
+  /**
+   * Multipart uploads in progress under the prefix (information, not a
+   * difference: a copy may be running, or a killed one left them for the
+   * next handling of the key or the lifecycle rule); `error` when they could not be listed.
+   */
+  uploadsInProgress?: UploadsInProgress | { error: string };
 }
 
 /**
@@ -142,6 +148,13 @@ export async function runVerify(options: VerifyOptions, signal: AbortSignal): Pr
     return () => check(source, sink);
   };
   const walk = await walkListings({ ...options, counts: result.listed }, visit, signal);
+  if (options.sinkLister.uploadsInProgress !== undefined && !signal.aborted) {
+    try {
+      result.uploadsInProgress = await options.sinkLister.uploadsInProgress(keyPrefix + options.prefix, signal);
+    } catch (err) {
+      result.uploadsInProgress = { error: (err as Error).message };
+    }
+  }
   result.complete = walk.listingDone;
   if (walk.error !== undefined) result.error = walk.error;
   result.interrupted = signal.aborted;

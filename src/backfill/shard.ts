@@ -3,16 +3,16 @@ import type { KeyRange } from './key-range.js';
 
 /**
  * This task's share of the keys: task `index` of `count`, listing only the
- * names in `range` (see range-planner.ts, which cuts the prefix into `count`
- * contiguous ranges every task computes alike).
+ * names in its `ranges` (see range-planner.ts, which cuts the prefix into
+ * contiguous pieces every task computes alike, a few per task).
  */
 export interface Shard {
   /** CLOUD_RUN_TASK_INDEX: 0-based. */
   index: number;
   /** CLOUD_RUN_TASK_COUNT: number of tasks, ≥ 1. */
   count: number;
-  /** The names this task lists and works on. Default: all of them (one task, or a range not planned yet). */
-  range?: KeyRange;
+  /** The names this task lists and works on, ascending and disjoint. Default: all of them (one task, or ranges not planned yet). */
+  ranges?: KeyRange[];
 }
 
 /** The whole keyspace: one task. */

@@ -1,5 +1,6 @@
 import type { Shard } from '../backfill/shard.js';
 import { MIB } from '../units.js';
+import type { DestinationSettings } from './destination-settings.js';
 import { readVariables, type Command, type LogFormat, type LogLevel, type TraceExporter } from './variables.js';
 
 export type { Command, LogFormat, LogLevel, TraceExporter } from './variables.js';
@@ -29,6 +30,8 @@ export interface Config {
     bucket: string;
     /** S3_KEY_PREFIX: prepended to the GCS object name. Default empty. */
     keyPrefix: string;
+    /** S3_STORAGE_CLASS, S3_SSE, S3_SSE_KMS_KEY_ID, S3_SSE_BUCKET_KEY: applied to every write, metadata copies included. */
+    settings: DestinationSettings;
   };
   /** Applied by every command: pull and serve ignore filtered events; copy, backfill and verify skip filtered objects. */
   filters: {
@@ -48,6 +51,8 @@ export interface Config {
     partSizeBytes: number;
     /** PART_QUEUE_SIZE: parts in flight per object; memory is at most queue × part size per object. Default 4. */
     partQueueSize: number;
+    /** MAX_BYTES_PER_SECOND: bytes per second read from GCS by the whole process; undefined: no limit. */
+    maxBytesPerSecond?: number;
   };
   pubsub: {
     /** PUBSUB_SUBSCRIPTION as a full name `projects/P/subscriptions/S`. Required for `pull`. */
@@ -129,13 +134,18 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
       s3ForcePathStyle: v.S3_FORCE_PATH_STYLE,
     },
     idTokenAudience: v.ID_TOKEN_AUDIENCE ?? v.AWS_ROLE_ARN,
-    s3: { bucket: v.S3_BUCKET, keyPrefix: v.S3_KEY_PREFIX },
+    s3: {
+      bucket: v.S3_BUCKET,
+      keyPrefix: v.S3_KEY_PREFIX,
+      settings: { storageClass: v.S3_STORAGE_CLASS, sse: v.S3_SSE, kmsKeyId: v.S3_SSE_KMS_KEY_ID, bucketKey: v.S3_SSE_BUCKET_KEY },
+    },
     filters: { sourceBuckets: v.SOURCE_BUCKETS, includePrefixes: v.INCLUDE_PREFIXES, excludePrefixes: v.EXCLUDE_PREFIXES },
     replicateDeletes: v.REPLICATE_DELETES,
     transfer: {
       maxConcurrentObjects: v.MAX_CONCURRENT_OBJECTS,
       partSizeBytes: v.PART_SIZE_MIB * MIB,
       partQueueSize: v.PART_QUEUE_SIZE,
+      maxBytesPerSecond: v.MAX_BYTES_PER_SECOND,
     },
     pubsub: { subscription: v.PUBSUB_SUBSCRIPTION },
     push: {

@@ -7,6 +7,7 @@
 import { parseShard, MAX_TASKS } from '../backfill/shard.js';
 import { STS_MAX_DURATION_SECONDS, STS_MIN_DURATION_SECONDS } from '../credentials/sts-limits.js';
 import { ConfigError } from '../errors.js';
+import { parseBucketKey, parseKmsKeyId, parseRate, parseSse, parseStorageClass, S3_STORAGE_CLASSES } from './destination-settings.js';
 import { S3_MAX_PART_BYTES, S3_MIN_PART_BYTES } from '../sink/part-size.js';
 import { MIB } from '../units.js';
 import {
@@ -185,6 +186,33 @@ const SPECS = {
   REPLICATE_DELETES: optional({ help: '`true`: an OBJECT_DELETE removes the S3 object (only if S3 holds that generation or an older one)', default: '`false`', readBy: EVENTS, section: 'main' }, (raw, ctx) =>
     parseBoolean(ctx.name, raw, false),
   ),
+  S3_STORAGE_CLASS: optional(
+    {
+      help: `storage class of every object written (PUT, multipart and in-place metadata copies): one of ${S3_STORAGE_CLASSES.map((c) => `\`${c}\``).join(', ')}`,
+      default: "S3's (`STANDARD`)",
+      readBy: WRITERS,
+      section: 'main',
+    },
+    (raw, ctx) => parseStorageClass(ctx.name, raw),
+  ),
+  S3_SSE: optional({ help: 'server-side encryption of every object written: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS)', default: "the bucket's default encryption", readBy: WRITERS, section: 'main' }, (raw, ctx) =>
+    parseSse(ctx.name, raw),
+  ),
+  S3_SSE_KMS_KEY_ID: optional({ help: 'KMS key (id, ARN or alias) for `S3_SSE=aws:kms`; only with it', default: "the bucket's default key, else `aws/s3`", readBy: WRITERS, section: 'main' }, (raw, ctx) =>
+    parseKmsKeyId(ctx.name, raw, ctx.read('S3_SSE')),
+  ),
+  S3_SSE_BUCKET_KEY: optional({ help: '`true`/`false`: SSE-KMS with an S3 Bucket Key (fewer KMS calls); only with `S3_SSE=aws:kms`', default: "the bucket's setting", readBy: WRITERS, section: 'main' }, (raw, ctx) =>
+    parseBucketKey(ctx.name, raw, ctx.read('S3_SSE'), (value) => parseBoolean(ctx.name, value, false)),
+  ),
+  MAX_BYTES_PER_SECOND: optional(
+    {
+      help: 'bytes per second read from GCS by all copies of the process together: a number of bytes, or with a binary suffix (`512K`, `10M`, `1G`); `backfill --bwlimit` overrides it',
+      default: 'no limit',
+      readBy: WRITERS,
+      section: 'main',
+    },
+    (raw, ctx) => parseRate(ctx.name, raw, 1),
+  ),
   MAX_CONCURRENT_OBJECTS: integer({ help: 'objects copied at once per process; `verify` sends 4 times as many HEADs', readBy: POOLED, section: 'main' }, 8, 1, 1000),
   PART_SIZE_MIB: integer({ help: 'multipart part size in MiB, grown for objects over 9,999 parts', readBy: WRITERS, section: 'main' }, 16, S3_MIN_PART_BYTES / MIB, S3_MAX_PART_BYTES / MIB),
   PART_QUEUE_SIZE: integer({ help: 'parts in flight per object: memory is at most this × part size per object', readBy: WRITERS, section: 'main' }, 4, 1, 64),
@@ -194,7 +222,7 @@ const SPECS = {
   CLOUD_RUN_TASK_COUNT: optional({ help: 'set by Cloud Run Jobs: the number of tasks sharing the names', default: '1', limits: `1–${MAX_TASKS.toLocaleString('en-US')}`, readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
     parseShard({ CLOUD_RUN_TASK_COUNT: raw, CLOUD_RUN_TASK_INDEX: ctx.read('CLOUD_RUN_TASK_INDEX') }).count,
   ),
-  CLOUD_RUN_TASK_INDEX: optional({ help: "set by Cloud Run Jobs: this task's share is range number this of the prefix cut into count ranges", default: '0', limits: '0–count−1', readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
+  CLOUD_RUN_TASK_INDEX: optional({ help: "set by Cloud Run Jobs: this task's share is the pair of ranges numbered this when the prefix is cut into 2 × count ranges", default: '0', limits: '0–count−1', readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
     parseShard({ CLOUD_RUN_TASK_INDEX: raw, CLOUD_RUN_TASK_COUNT: ctx.read('CLOUD_RUN_TASK_COUNT') }).index,
   ),
   LOG_LEVEL: optional({ help: 'least severe log lines written: `debug`, `info`, `warn` or `error`', default: '`info`', readBy: CLOUD, section: 'main' }, (raw, ctx) => {

@@ -75,5 +75,6 @@ function pickTimes(candidate: EventTimes): EventTimes {
   const times: EventTimes = {};
   if (candidate.eventTime !== undefined) times.eventTime = candidate.eventTime;
   if (candidate.timeCreated !== undefined) times.timeCreated = candidate.timeCreated;
+  if (candidate.size !== undefined) times.size = candidate.size;
   return times;
 }

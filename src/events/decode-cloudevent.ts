@@ -29,6 +29,7 @@ import {
   parseJsonObject,
   quote,
   stringField,
+  sizeOrUndefined,
   timeOrUndefined,
   type Parsed,
 } from './decode-helpers.js';
@@ -87,6 +88,7 @@ export function decodeStorageCloudEvent(ce: StorageCloudEvent, policy: EventPoli
       ref: { bucket: bucket.value, name: name.value, generation: generation.value },
       eventTime: timeOrUndefined(ce.time),
       timeCreated: timeOrUndefined(data.value.timeCreated),
+      size: sizeOrUndefined(data.value.size),
     },
     policy,
   );

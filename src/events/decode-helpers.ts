@@ -91,6 +91,14 @@ export function stringField(obj: Record<string, unknown>, key: string, what: str
   return { ok: true, value };
 }
 
+/** A byte count as the JSON API writes it (a decimal string, or a number); undefined for anything else. */
+export function sizeOrUndefined(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(text)) return undefined;
+  const size = Number(text);
+  return Number.isSafeInteger(size) ? size : undefined;
+}
+
 /**
  * An RFC 3339 time kept only when it parses. Times feed replication-lag
  * figures, never decisions: a bad one is dropped rather than failing the event.

@@ -17,6 +17,7 @@ import {
   parseJsonObject,
   quote,
   stringField,
+  sizeOrUndefined,
   timeOrUndefined,
   type Parsed,
 } from './decode-helpers.js';
@@ -74,6 +75,7 @@ export function decodeNotification(message: NotificationMessage, policy: EventPo
   }
 
   let timeCreated: string | undefined;
+  let size: number | undefined;
   if (payloadFormat !== 'NONE') {
     const payload = readPayload(message.data, payloadFormat === 'JSON_API_V1');
     if (!payload.ok) return malformed(payload.reason);
@@ -81,6 +83,7 @@ export function decodeNotification(message: NotificationMessage, policy: EventPo
       const contradiction = contradictsAttributes(payload.value, { bucket, name, generation });
       if (contradiction !== undefined) return malformed(contradiction);
       timeCreated = timeOrUndefined(payload.value.timeCreated);
+      size = sizeOrUndefined(payload.value.size);
     }
   }
 
@@ -93,6 +96,7 @@ export function decodeNotification(message: NotificationMessage, policy: EventPo
       overwrittenByGeneration: overwrittenBy === undefined ? undefined : String(overwrittenBy),
       eventTime: timeOrUndefined(attributes.eventTime) ?? timeOrUndefined(message.publishTime),
       timeCreated,
+      size,
     },
     policy,
   );

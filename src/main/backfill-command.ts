@@ -25,7 +25,7 @@ export interface BackfillCommandOverrides {
 
 export const backfillCommand: Command = {
   usage: `Usage: gcs2s3 backfill gs://BUCKET[/PREFIX] [--dry-run] [--concurrency N] [--report FILE]
-                       [--include PREFIX]... [--exclude PREFIX]...
+                       [--bwlimit RATE] [--include PREFIX]... [--exclude PREFIX]...
 
 Copies every GCS object under PREFIX that S3 lacks or holds at an older
 generation to s3://$S3_BUCKET/$S3_KEY_PREFIX<OBJECT>, through the same
@@ -54,17 +54,21 @@ Options:
                      line per object on stdout (logs go to stderr); copy nothing
   --concurrency N    objects copied at once, 1-${MAX_CONCURRENCY} (default MAX_CONCURRENT_OBJECTS,
                      8); memory is at most N x PART_QUEUE_SIZE x PART_SIZE_MIB
+  --bwlimit RATE     bytes per second read from GCS by all copies together, in
+                     rclone's syntax: 10M = 10 MiB/s, 512K, 1G; a bare number is
+                     KiB/s; off = no limit. Overrides MAX_BYTES_PER_SECOND
   --report FILE      write a JSON summary (copied, skipped, failed with reasons,
                      bytes, duration) to FILE, atomically (FILE.tmp, then rename)
 ${FILTER_FLAGS_HELP}
 
 Cloud Run Jobs: with CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT set, every
-task samples the prefix alike (up to 64 list calls), cuts it into COUNT
-contiguous ranges of names, and lists and copies only range INDEX: the tasks
-share the work without overlap, and none lists the others' names.
+task samples the prefix alike (32 to 160 list calls), cuts it into 2 x COUNT
+contiguous ranges of names, and lists and copies only task INDEX's two (one
+from each end of the order): the tasks share the work without overlap, and
+none lists the others' names.
 
 Progress: one rewritten line on stderr when it is a terminal, else a JSON log
-line every 10 s. One JSON log line per copy attempted (copied, skipped by its
+line every 10 s; under a bandwidth limit it shows the rate of the last 5 s. One JSON log line per copy attempted (copied, skipped by its
 HEAD, or failed); objects the listings show current are logged at LOG_LEVEL=debug.`,
   run: (ctx) => runBackfillCommand(ctx),
 };
@@ -76,7 +80,9 @@ export async function runBackfillCommand(ctx: CommandContext, overrides: Backfil
   const deps = overrides.wrapDeps ? overrides.wrapDeps(runtime.deps) : runtime.deps;
   const pipeline = new EventPipeline({ deps, logger });
   const tally = createTally();
-  const progress = args.dryRun ? undefined : startProgress({ tally, tty: ctx.stderrIsTTY === true, write: ctx.stderr, logger });
+  const { limiter } = runtime;
+  const limit = limiter === undefined ? undefined : { bytesPerSecond: limiter.bytesPerSecond, passed: () => limiter.passed };
+  const progress = args.dryRun ? undefined : startProgress({ tally, tty: ctx.stderrIsTTY === true, write: ctx.stderr, logger, limit });
   let result: BackfillResult;
   try {
     logger.info(`backfill ${run.source} → ${run.destination}${describeShard(run.config.shard)}${args.dryRun ? ' (dry run)' : ''}`, {
@@ -85,6 +91,7 @@ export async function runBackfillCommand(ctx: CommandContext, overrides: Backfil
       destination: run.destination,
       shard: run.config.shard,
       concurrency: run.concurrency,
+      maxBytesPerSecond: run.config.transfer.maxBytesPerSecond,
       dryRun: args.dryRun,
     });
     result = await runBackfill(

@@ -17,7 +17,7 @@ export const copyCommand: Command = {
 
 Copies one GCS object (its live generation, or the one given) to
 s3://$S3_BUCKET/$S3_KEY_PREFIX<OBJECT> ({bucket} in the prefix replaced by
-BUCKET), with its headers, metadata and provenance, verified by CRC32C/MD5
+BUCKET), with its headers, metadata and provenance, verified by CRC32C
 before the upload completes. A generation S3 already holds is not copied
 again; if its metadata changed since, S3's copy is updated in place. An object
 SOURCE_BUCKETS, INCLUDE_PREFIXES or EXCLUDE_PREFIXES leave out is not copied

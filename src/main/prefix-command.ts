@@ -7,9 +7,10 @@ import { setMaxListeners } from 'node:events';
 import { startTicker, type ProgressDisplay } from '../backfill/progress.js';
 import { checkReportPath, writeReport } from '../backfill/report.js';
 import type { Shard } from '../backfill/shard.js';
-import { rangeOfTask } from '../backfill/key-range.js';
+import { rangesOfTask } from '../backfill/key-range.js';
 import { planRanges } from '../backfill/range-planner.js';
 import { parseConfig, type Config } from '../config/config.js';
+import { parseRate } from '../config/destination-settings.js';
 import { parseInteger } from '../config/validators.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -35,9 +36,14 @@ export interface PrefixCommandArgs extends FilterFlags {
   concurrency?: number;
   /** --report FILE. */
   reportFile?: string;
+  /** backfill --bwlimit RATE: bytes per second (`bytesPerSecond` undefined: `off`); absent: MAX_BYTES_PER_SECOND applies. */
+  bwlimit?: { bytesPerSecond: number | undefined };
 }
 
-export function parsePrefixCommandArgs(args: string[], options: { dryRun: boolean }): PrefixCommandArgs {
+/** --bwlimit's bare numbers are KiB/s, as rclone's are. */
+const BWLIMIT_UNIT = 1024;
+
+export function parsePrefixCommandArgs(args: string[], options: { dryRun: boolean; bwlimit?: boolean }): PrefixCommandArgs {
   const { values, positionals } = parseCommandArgs(
     args,
     {
@@ -45,11 +51,12 @@ export function parsePrefixCommandArgs(args: string[], options: { dryRun: boolea
       report: { type: 'string' },
       ...FILTER_FLAGS,
       ...(options.dryRun ? { 'dry-run': { type: 'boolean' as const } } : {}),
+      ...(options.bwlimit === true ? { bwlimit: { type: 'string' as const } } : {}),
     },
     1,
   );
   const { bucket, prefix } = parsePrefixUrl(positionals[0]!, 'gs:// URL');
-  const raw = values as { concurrency?: string; report?: string; 'dry-run'?: boolean } & FilterFlags;
+  const raw = values as { concurrency?: string; report?: string; 'dry-run'?: boolean; bwlimit?: string } & FilterFlags;
   if (raw.report !== undefined && raw.report.trim() === '') throw new ConfigError('--report', 'needs a file name');
   return {
     bucket,
@@ -57,14 +64,16 @@ export function parsePrefixCommandArgs(args: string[], options: { dryRun: boolea
     dryRun: raw['dry-run'] === true,
     concurrency: raw.concurrency === undefined ? undefined : parseInteger('--concurrency', raw.concurrency, 1, 1, MAX_CONCURRENCY),
     reportFile: raw.report,
+    ...(raw.bwlimit === undefined ? {} : { bwlimit: { bytesPerSecond: parseRate('--bwlimit', raw.bwlimit.trim() === '' ? ' ' : raw.bwlimit, BWLIMIT_UNIT) } }),
     include: raw.include,
     exclude: raw.exclude,
   };
 }
 
-/** Config with the transfer pool sized for `concurrency` (sockets follow it: see buildRuntime). */
-function withConcurrency(config: Config, concurrency: number): Config {
-  return { ...config, transfer: { ...config.transfer, maxConcurrentObjects: concurrency } };
+/** Config with the transfer pool sized for `concurrency` (sockets follow it: see buildRuntime), and --bwlimit over MAX_BYTES_PER_SECOND. */
+function withFlags(config: Config, concurrency: number, bwlimit: PrefixCommandArgs['bwlimit']): Config {
+  const maxBytesPerSecond = bwlimit === undefined ? config.transfer.maxBytesPerSecond : bwlimit.bytesPerSecond;
+  return { ...config, transfer: { ...config.transfer, maxConcurrentObjects: concurrency, maxBytesPerSecond } };
 }
 
 export function describeShard(shard: Shard): string {
@@ -105,14 +114,14 @@ export interface PrefixRun {
  * report's directory. Then builds the clients: call `closePrefixRun` after.
  */
 export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec): Promise<PrefixRun> {
-  const args = parsePrefixCommandArgs(ctx.args, { dryRun: spec.dryRun });
+  const args = parsePrefixCommandArgs(ctx.args, { dryRun: spec.dryRun, bwlimit: spec.name === 'backfill' });
   const baseConfig = parseConfig(ctx.env, { command: spec.name, instanceId: instanceIdFrom(ctx.env) });
   const policy = policyWithFlags(baseConfig, args);
   const excluded = prefixExclusion(args.bucket, args.prefix, policy);
   if (excluded !== undefined) throw new ExcludedError(`gs://${args.bucket}/${args.prefix}: nothing to ${spec.name}: ${excluded}`);
   if (args.reportFile !== undefined) await checkReportPath(args.reportFile);
   const concurrency = args.concurrency ?? spec.defaultConcurrency(baseConfig);
-  const config = withConcurrency(baseConfig, concurrency);
+  const config = withFlags(baseConfig, concurrency, args.bwlimit);
   const keyPrefix = keyPrefixFor(config.s3.keyPrefix, args.bucket);
   const fields = config.shard.count === 1 ? {} : { shard: config.shard.index };
   // Logs go to stderr; stdout holds the command's results (a dry run's list, verify's differences).
@@ -154,17 +163,18 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
 }
 
 /**
- * This task's range of names: every task samples the prefix the same way
- * (range-planner.ts) and takes its own share, so each lists only its range.
+ * This task's ranges of names: every task samples the prefix the same way
+ * (range-planner.ts) and takes its own pieces, so each lists only its ranges.
  */
 async function planShard(args: PrefixCommandArgs, shard: Shard, prober: GcsLister, logger: Logger, signal: AbortSignal): Promise<Shard> {
   if (shard.count === 1) return shard;
   const plan = await planRanges({ bucket: args.bucket, prefix: args.prefix, count: shard.count, prober }, signal);
-  const range = rangeOfTask(plan.boundaries, shard.index);
-  logger.info(`task ${shard.index} of ${shard.count} lists names from "${range.start ?? args.prefix}" to ${range.end === undefined ? 'the end' : `"${range.end}" (excluded)`}`, {
-    plan: { range, listCalls: plan.listCalls, estimatedObjects: plan.estimatedObjects, exact: plan.exact },
+  const ranges = rangesOfTask(plan.boundaries, shard.count, shard.index);
+  const described = ranges.map((r) => `from "${r.start ?? args.prefix}" to ${r.end === undefined ? 'the end' : `"${r.end}" (excluded)`}`);
+  logger.info(`task ${shard.index} of ${shard.count} lists names ${described.length === 0 ? 'in no range (its pieces are empty)' : described.join(', then ')}`, {
+    plan: { ranges, pieces: plan.boundaries.length + 1, listCalls: plan.listCalls, estimatedObjects: plan.estimatedObjects, exact: plan.exact },
   });
-  return { ...shard, range };
+  return { ...shard, ranges };
 }
 
 /** The GCS lister; backfill asks for whole resources (a copy then skips its metadata read). */

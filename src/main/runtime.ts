@@ -4,6 +4,8 @@ import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
 import { createDestination, type Destination, type DestinationOverrides } from '../sink/destination.js';
 import { gcsRetryOptions, GcsSource } from '../source/gcs-source.js';
+import { ByteRateLimiter } from '../source/byte-rate-limiter.js';
+import { ThrottledSource } from '../source/throttled-source.js';
 import { TracedSource } from '../source/traced-source.js';
 
 /** The clients and adapters one process uses, built from a Config. */
@@ -15,6 +17,8 @@ export interface Runtime {
   destination: Destination;
   /** What `replicateObject` needs: the source, the destination's sink, the key prefix. */
   deps: ReplicateDeps;
+  /** The process-wide bandwidth limit (MAX_BYTES_PER_SECOND, `backfill --bwlimit`); absent without one. */
+  limiter?: ByteRateLimiter;
   /** Closes sockets; call once when the process is done. */
   close(): void;
 }
@@ -36,12 +40,17 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
   const storage = gcs(gcsRetryOptions(config.network.stallTimeoutMs));
   // Media reads without the library's retries: see GcsSourceOptions.mediaStorage.
   const mediaStorage = gcs({ autoRetry: false });
-  const source = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com', mediaStorage });
+  const gcsSource = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com', mediaStorage });
+  // No limit, no wrapper: the reads are GcsSource's own streams.
+  const limit = config.transfer.maxBytesPerSecond;
+  const limiter = limit === undefined ? undefined : new ByteRateLimiter({ bytesPerSecond: limit });
+  const source = limiter === undefined ? gcsSource : new ThrottledSource(gcsSource, limiter);
   return {
     config,
     logger,
     storage,
     destination,
+    limiter,
     deps: { source: traced ? new TracedSource(source) : source, sink: destination.sink, keyPrefix: config.s3.keyPrefix, replicateDeletes: config.replicateDeletes },
     close() {
       destination.close();

@@ -31,6 +31,10 @@ and reports, one JSON log line each on stdout:
                 Content-Disposition, Content-Language, Cache-Control) or
                 custom metadata (both values given)
   extraInS3     S3 objects under the prefix with no GCS object
+The summary also counts the multipart uploads in progress under the prefix
+(uploadsInProgress: count, oldestInitiated), as information: uploads that
+killed copies left behind show there until the next handling of their key or
+the bucket's lifecycle rule removes them; they never change the exit status.
 Both buckets are listed and merged by name; every object present on both sides
 is HEADed in S3 to read its provenance metadata. Nothing is written. Names
 INCLUDE_PREFIXES or EXCLUDE_PREFIXES (or the flags) leave out are not
@@ -103,18 +107,29 @@ async function finishVerify(run: PrefixRun, result: VerifyResult): Promise<numbe
     mismatched: result.mismatched,
     extraInS3: result.extraInS3,
     errors: result.errors,
+    ...(result.uploadsInProgress === undefined ? {} : { uploadsInProgress: result.uploadsInProgress }),
   };
   const lines = [
     `gcs2s3 verify: ${result.inSync} in sync; ${c.missingInS3} missing in S3, ${c.staleInS3} stale, ${c.mismatched} mismatched, ${c.extraInS3} extra in S3` +
       `${excluded > 0 ? `; ${excluded} excluded by the filters` : ''}${c.errors > 0 ? `, ${c.errors} could not be checked` : ''} (${(header.durationMs / 1000).toFixed(1)} s)${describeShard(run.config.shard)}`,
   ];
   if (result.error !== undefined) lines.push(`gcs2s3 verify: stopped early: ${result.error.message}`);
+  const uploads = describeUploads(result.uploadsInProgress);
+  if (uploads !== undefined) lines.push(`gcs2s3 verify: ${uploads}`);
   for (const e of result.errors.slice(0, 20)) lines.push(`  error: ${e.object}: ${e.error}`);
   const fields = { ...report, missingInS3: undefined, staleInS3: undefined, mismatched: undefined, extraInS3: undefined, errors: undefined };
   await finishPrefixRun(run, { message: `verify ${inSync ? 'in sync' : 'finished'}: ${differences} differences`, fields }, report, lines);
   // diff(1)'s convention: 2 when the comparison could not finish (a missing bucket among them).
   if (!result.complete) return EXIT.usage;
   return differences === 0 ? EXIT.ok : EXIT.failed;
+}
+
+/** The summary's line on multipart uploads in progress (information: never a difference). */
+function describeUploads(uploads: VerifyResult['uploadsInProgress']): string | undefined {
+  if (uploads === undefined) return undefined;
+  if ('error' in uploads) return `multipart uploads in progress could not be listed: ${uploads.error}`;
+  const oldest = uploads.oldestInitiated === undefined ? '' : `, oldest started ${uploads.oldestInitiated}`;
+  return `${uploads.count} multipart upload${uploads.count === 1 ? '' : 's'} in progress under the prefix${oldest}`;
 }
 
 function renderProgress(r: VerifyResult, started: number): { line: string; fields: Record<string, unknown> } {

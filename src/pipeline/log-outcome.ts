@@ -32,9 +32,12 @@ export function logOutcome(logger: Logger, ctx: OutcomeContext): void {
     durationMs: Math.round(durationMs),
     ...ctx.fields,
   };
+  // How many uploads left at the key by killed or failed copies this handling aborted (docs/resumable-copies.md).
+  if (outcome.strandedUploadsAborted !== undefined) fields.strandedUploadsAborted = outcome.strandedUploadsAborted;
   switch (outcome.status) {
     case 'copied':
       fields.bytes = outcome.bytes;
+      if (outcome.resumedParts !== undefined) fields.resumedParts = outcome.resumedParts;
       fields.throughputMiBps = durationMs > 0 ? Number((outcome.bytes / MIB / (durationMs / 1000)).toFixed(2)) : undefined;
       logger.info(`copied ${fields.object} (${outcome.bytes} bytes)`, fields);
       return;

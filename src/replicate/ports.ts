@@ -54,9 +54,33 @@ export interface Sink {
    * a large upload failing transiently (or aborted by `signal`) keeps its parts
    * for the next write of the same generation and headers to resume.
    */
-  write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void>;
+  write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<WriteReport | void>;
   /** Replaces headers and metadata of the object at `key` in place (it must still have etag `ifMatch`). */
   updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, signal: AbortSignal): Promise<void>;
   /** Deletes `key` if it still has etag `ifMatch`. */
   remove(key: string, condition: { ifMatch: string }, signal: AbortSignal): Promise<void>;
+  /**
+   * True when a write of `size` bytes is a multipart upload: only those can
+   * be left in progress by a killed process (a single request cannot).
+   */
+  isMultipart(size: number): boolean;
+  /** Multipart uploads in progress at exactly `key` (not at longer keys that share it as a prefix). */
+  listUploads(key: string, signal: AbortSignal): Promise<PendingUpload[]>;
+  /** Aborts these uploads at `key`; returns how many it aborted (one already gone is not counted). */
+  abortUploads(key: string, uploadIds: readonly string[], signal: AbortSignal): Promise<number>;
+}
+
+/** What a write found on its way, where the destination can tell. */
+export interface WriteReport {
+  /** Parts of an earlier attempt's upload that this write kept instead of sending again. */
+  resumedParts: number;
+  /** Uploads at the key for another generation, headers or part size, aborted before writing. */
+  strandedUploadsAborted: number;
+}
+
+/** A multipart upload in progress at a key. */
+export interface PendingUpload {
+  uploadId: string;
+  /** When it was created, where the destination says. */
+  initiated?: Date;
 }

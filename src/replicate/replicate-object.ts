@@ -3,9 +3,10 @@ import { AbortedError, PreconditionFailedError, toReplicationError } from '../er
 import { compareGenerations, isGeneration, type ObjectEvent, type ObjectRef, type Outcome, type SinkObject, type SourceObject } from '../model.js';
 import { assertSameBucket, destinationKey } from './key-mapping.js';
 import { metadataChanged, sourceMetadataMoved } from './metadata-diff.js';
-import type { Sink, Source, WriteCondition } from './ports.js';
+import type { Sink, Source, WriteCondition, WriteReport } from './ports.js';
 import { VerifyingStream, type Expected } from './verify-stream.js';
 import { buildWriteSpec } from './write-spec.js';
+import { clearStrandedUploads } from './stranded-uploads.js';
 
 export interface ReplicateDeps {
   source: Source;
@@ -47,7 +48,7 @@ const MAX_RACE_ROUNDS = 5;
  *
  * Guarantees: the destination object at the key is only ever replaced by a newer GCS
  * generation (conditional writes on the ETag just read), its bytes match GCS's
- * CRC32C/MD5 before the upload completes, and nothing half-written remains.
+ * CRC32C (MD5 where GCS has no CRC32C) before the upload completes, and nothing half-written remains.
  * Only a live generation is copied, and with deletes replicated a copy that
  * races a delete never leaves the deleted object behind (`settleCopy`).
  */
@@ -57,11 +58,11 @@ export async function replicateObject(event: ObjectEvent, deps: ReplicateDeps, s
     if (signal.aborted) throw new AbortedError('aborted before start');
     switch (event.kind) {
       case 'finalize':
-        return await copyObject(event.ref, key, deps, signal, hints);
+        return await clearStrandedUploads(event, await copyObject(event.ref, key, deps, signal, hints), deps, signal, hints?.source?.size);
       case 'metadataUpdate':
         return await updateMetadata(event.ref, key, deps, signal);
       case 'delete':
-        return await deleteObject(event.ref, key, deps, signal);
+        return await clearStrandedUploads(event, await deleteObject(event.ref, key, deps, signal), deps, signal);
     }
   } catch (err) {
     const error = toReplicationError(signal.aborted && !(err instanceof AbortedError) ? new AbortedError('aborted', { cause: err }) : err);
@@ -110,15 +111,17 @@ async function copyKnown(ref: ObjectRef, key: string, deps: ReplicateDeps, signa
       if (skip) return skip;
     }
     const condition: WriteCondition = existing ? { ifMatch: existing.etag } : { ifNoneMatch: '*' };
-    let bytes: number;
+    let report: WriteReport | void;
     try {
-      bytes = await streamOnce(object, key, spec, condition, deps, signal);
+      report = await streamOnce(object, key, spec, condition, deps, signal);
     } catch (err) {
       // Someone wrote the key between our HEAD and our write: look again.
       if (err instanceof PreconditionFailedError && round < MAX_RACE_ROUNDS) continue;
       throw err;
     }
-    return await settleCopy({ status: 'copied', key, generation: object.generation, bytes }, object, deps, signal);
+    const found = report ? { resumedParts: report.resumedParts, strandedUploadsAborted: report.strandedUploadsAborted } : {};
+    const copied: Outcome & { status: 'copied' } = { status: 'copied', key, generation: object.generation, bytes: object.size, ...found };
+    return await settleCopy(copied, object, deps, signal);
   }
 }
 
@@ -197,7 +200,7 @@ async function streamOnce(
   condition: WriteCondition,
   deps: ReplicateDeps,
   signal: AbortSignal,
-): Promise<number> {
+): Promise<WriteReport | void> {
   let raw: Readable | undefined;
   let body: VerifyingStream | undefined;
   // The GCS read starts when the destination first reads the body: one that
@@ -217,8 +220,7 @@ async function streamOnce(
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await deps.sink.write(key, open, spec, condition, signal);
-    return object.size;
+    return await deps.sink.write(key, open, spec, condition, signal);
   } finally {
     signal.removeEventListener('abort', onAbort);
     // Releases the GCS read if the sink stopped early.
@@ -228,7 +230,7 @@ async function streamOnce(
 
 /**
  * What the bytes read from `start` must be. Only a whole read can be checked
- * against GCS's CRC32C and MD5; a resumed copy's read (start past 0) is
+ * against GCS's CRC32C (or its MD5 where it has no CRC32C); a resumed copy's read (start past 0) is
  * checked for its length, and the destination's check of the full-object
  * CRC32C at completion covers the whole object.
  */
@@ -304,7 +306,7 @@ async function refreshMetadata(ref: ObjectRef & { generation: string }, key: str
       return applied ? { status: 'updated', key, generation: ref.generation } : { status: 'skipped', key, reason: 'already-current', generation: ref.generation, destinationGeneration: held };
     }
     try {
-      await deps.sink.updateMetadata(key, buildWriteSpec(live), { ifMatch: existing.etag }, signal);
+      await applyMetadata(live, key, existing, deps, signal);
     } catch (err) {
       if (err instanceof PreconditionFailedError && round < MAX_RACE_ROUNDS) continue;
       throw err;
@@ -313,6 +315,18 @@ async function refreshMetadata(ref: ObjectRef & { generation: string }, key: str
     const settled = await settleUpdate(ref, key, live, deps, signal);
     if (settled !== undefined || round >= MAX_RACE_ROUNDS) return settled ?? { status: 'updated', key, generation: ref.generation };
   }
+}
+
+/**
+ * Writes `live`'s headers and metadata over `existing`, the copy of the same
+ * generation: in place, or, when the destination cannot copy the object in
+ * place (an archived object must be restored first), by writing the object
+ * again from GCS under the same condition. Never reads destination bytes.
+ */
+async function applyMetadata(live: SourceObject, key: string, existing: SinkObject, deps: ReplicateDeps, signal: AbortSignal): Promise<void> {
+  const condition = { ifMatch: existing.etag };
+  if (existing.archived === true) await streamOnce(live, key, buildWriteSpec(live), condition, deps, signal);
+  else await deps.sink.updateMetadata(key, buildWriteSpec(live), condition, signal);
 }
 
 /**

@@ -56,13 +56,24 @@ export function uploadFingerprint(identity: UploadIdentity): Buffer {
   return Buffer.from(JSON.stringify(canonical({ format: 'gcs2s3-resume/1', ...identity })), 'utf8');
 }
 
-export interface FindUploadOptions {
+/** Where uploads are looked for and aborted: exactly one key of one bucket. */
+export interface UploadsAtKey {
   client: S3Client;
   bucket: string;
   key: string;
+  signal: AbortSignal;
+}
+
+export interface FindUploadOptions extends UploadsAtKey {
   /** The fingerprint this copy would write (uploadFingerprint). */
   fingerprint: Buffer;
-  signal: AbortSignal;
+}
+
+/** What findUploadToResume found: the upload to continue, if any, and how many others it aborted. */
+export interface FoundUploads {
+  resumable?: ResumableUpload;
+  /** Uploads at the key aborted because they can never be completed by this copy. */
+  aborted: number;
 }
 
 /**
@@ -73,35 +84,45 @@ export interface FindUploadOptions {
  * killed processes). Of several matching uploads (two instances started the
  * same copy at once), the one with the most parts is kept.
  */
-export async function findUploadToResume(options: FindUploadOptions): Promise<ResumableUpload | undefined> {
+export async function findUploadToResume(options: FindUploadOptions): Promise<FoundUploads> {
   const { fingerprint } = options;
   const markerCrc = crc32cBase64(crc32c(fingerprint));
   let best: ResumableUpload | undefined;
-  for (const uploadId of await listUploadIds(options)) {
+  let aborted = 0;
+  const abort = async (uploadId: string): Promise<void> => {
+    if (await abortUpload(options, uploadId)) aborted++;
+  };
+  for (const { uploadId } of await listUploadsAt(options)) {
     const parts = await listParts(options, uploadId);
     if (parts === undefined) continue; // gone since the listing: completed or aborted by another copy
     const marker = parts.get(MARKER_PART);
     parts.delete(MARKER_PART);
     const matches = marker !== undefined && marker.size === fingerprint.length && marker.crc32c === markerCrc;
     if (!matches) {
-      await abortUpload(options, uploadId);
+      await abort(uploadId);
       continue;
     }
     const found = { uploadId, parts };
     if (best === undefined || found.parts.size > best.parts.size) {
-      if (best !== undefined) await abortUpload(options, best.uploadId);
+      if (best !== undefined) await abort(best.uploadId);
       best = found;
     } else {
-      await abortUpload(options, uploadId);
+      await abort(uploadId);
     }
   }
-  return best;
+  return { resumable: best, aborted };
 }
 
-/** Upload ids at exactly `key` (the prefix listing also returns longer keys), every page. */
-async function listUploadIds(options: FindUploadOptions): Promise<string[]> {
+/** An upload in progress, as ListMultipartUploads reports it. */
+export interface ListedUpload {
+  uploadId: string;
+  initiated?: Date;
+}
+
+/** Uploads at exactly `key` (the prefix listing also returns longer keys), every page. */
+export async function listUploadsAt(options: UploadsAtKey): Promise<ListedUpload[]> {
   const { client, bucket, key, signal } = options;
-  const ids: string[] = [];
+  const ids: ListedUpload[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   for (;;) {
@@ -110,7 +131,7 @@ async function listUploadIds(options: FindUploadOptions): Promise<string[]> {
       { abortSignal: signal },
     );
     const uploads: MultipartUpload[] = page.Uploads ?? [];
-    for (const upload of uploads) if (upload.Key === key && upload.UploadId !== undefined) ids.push(upload.UploadId);
+    for (const upload of uploads) if (upload.Key === key && upload.UploadId !== undefined) ids.push({ uploadId: upload.UploadId, initiated: upload.Initiated });
     // Keys come in order: once past `key`, the rest are longer keys.
     const pastKey = uploads.some((u) => u.Key !== undefined && u.Key > key);
     if (page.IsTruncated !== true || pastKey) return ids;
@@ -120,7 +141,7 @@ async function listUploadIds(options: FindUploadOptions): Promise<string[]> {
 }
 
 /** Every part of one upload (1,000 a page); undefined when the upload no longer exists. */
-async function listParts(options: FindUploadOptions, uploadId: string): Promise<Map<number, ListedPart> | undefined> {
+async function listParts(options: UploadsAtKey, uploadId: string): Promise<Map<number, ListedPart> | undefined> {
   const { client, bucket, key, signal } = options;
   const parts = new Map<number, ListedPart>();
   let marker: string | undefined;
@@ -140,13 +161,16 @@ async function listParts(options: FindUploadOptions, uploadId: string): Promise<
   }
 }
 
-async function abortUpload(options: FindUploadOptions, uploadId: string): Promise<void> {
+/** Aborts one upload at the key: true when this call aborted it, false when it was already gone. */
+export async function abortUpload(options: UploadsAtKey, uploadId: string): Promise<boolean> {
   const { client, bucket, key, signal } = options;
   try {
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal: signal });
+    return true;
   } catch (err) {
     // Already completed or aborted by another copy: nothing left to clear.
     if (s3StatusOf(err) !== 404) throw err;
+    return false;
   }
 }
 

@@ -65,6 +65,7 @@ export function createS3Destination(options: DestinationOptions, overrides: S3De
     partSizeBytes: transfer.partSizeBytes,
     partQueueSize: transfer.partQueueSize,
     maxConcurrentObjects: transfer.maxConcurrentObjects,
+    settings: config.s3.settings,
   });
   return {
     name: `s3://${bucket}`,

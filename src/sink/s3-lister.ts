@@ -1,6 +1,6 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { inRange, pastEnd, s3StartAfter, type KeyRange } from '../backfill/key-range.js';
-import type { ListedSinkObject, SinkLister } from '../backfill/ports.js';
+import type { ListedSinkObject, SinkLister, UploadsInProgress } from '../backfill/ports.js';
 import { paginate, type Page } from '../backfill/paginate.js';
 import { classifyS3Error } from './s3-errors.js';
 
@@ -50,6 +50,42 @@ export class S3Lister implements SinkLister {
       }
     };
     return paginate(fetchPage, signal);
+  }
+
+  /**
+   * Lists the bucket's uploads without a Prefix and keeps those under
+   * `prefix`: MinIO answers a Prefix only when it is one exact key (measured,
+   * and minio/minio#20989), while AWS lists in key order, so the listing stops
+   * at the first key past the prefix.
+   */
+  async uploadsInProgress(prefix: string, signal: AbortSignal): Promise<UploadsInProgress> {
+    const { client, bucket } = this.#options;
+    let count = 0;
+    let oldest: Date | undefined;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker, EncodingType: 'url' }), { abortSignal: signal });
+        const encoded = page.EncodingType === 'url';
+        let past = false;
+        for (const upload of page.Uploads ?? []) {
+          const key = encoded ? decodeUrlKey(upload.Key ?? '') : (upload.Key ?? '');
+          if (!key.startsWith(prefix)) {
+            past ||= key > prefix;
+            continue;
+          }
+          count++;
+          if (upload.Initiated !== undefined && (oldest === undefined || upload.Initiated < oldest)) oldest = upload.Initiated;
+        }
+        if (page.IsTruncated !== true || past) break;
+        keyMarker = encoded && page.NextKeyMarker !== undefined ? decodeUrlKey(page.NextKeyMarker) : page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+      }
+    } catch (err) {
+      throw classifyS3Error(err, `S3 ListMultipartUploads s3://${bucket}/${prefix}*`);
+    }
+    return oldest === undefined ? { count } : { count, oldestInitiated: oldest.toISOString() };
   }
 }
 

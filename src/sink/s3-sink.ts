@@ -7,12 +7,14 @@ import {
 import { PermanentError, ReplicationError } from '../errors.js';
 import { classifyS3Error, s3StatusOf } from './s3-errors.js';
 import { assertKeyStorable, assertStorableInS3 } from './s3-limits.js';
+import { ARCHIVE_STORAGE_CLASSES, type DestinationSettings } from '../config/destination-settings.js';
 import type { SinkObject } from '../model.js';
-import type { OpenBody, Sink, WriteCondition, WriteSpec } from '../replicate/ports.js';
+import type { OpenBody, PendingUpload, Sink, WriteCondition, WriteReport, WriteSpec } from '../replicate/ports.js';
 import { PROVENANCE } from '../replicate/write-spec.js';
 import { MIB, S3_MAX_OBJECT_BYTES } from './part-size.js';
 import { decodeMetadataValue, encodeMetadataValue } from './metadata-encoding.js';
 import { PartBufferPool, type PartBufferStats } from './part-buffer-pool.js';
+import { abortUpload, listUploadsAt } from './resumable-upload.js';
 import { StreamUpload, type ObjectHeaders } from './stream-upload.js';
 
 export interface S3SinkOptions {
@@ -24,6 +26,12 @@ export interface S3SinkOptions {
   partQueueSize: number;
   /** Objects written at once (MAX_CONCURRENT_OBJECTS; default 8); × partQueueSize, the part buffers the process ever holds. */
   maxConcurrentObjects: number;
+  /**
+   * Storage class and encryption of every write: PutObject, CreateMultipartUpload
+   * and the in-place CopyObject alike (a copy that does not name them gets
+   * STANDARD and the bucket's default encryption). Default: none set.
+   */
+  settings?: DestinationSettings;
 }
 
 /**
@@ -67,6 +75,10 @@ export class S3Sink implements Sink {
         crc32c: metadata[PROVENANCE.crc32c],
         sourceBucket: metadata[PROVENANCE.bucket],
         storedCrc32c: out.ChecksumCRC32C,
+        // HEAD names the class only when it is not STANDARD.
+        storageClass: out.StorageClass ?? 'STANDARD',
+        // GLACIER and DEEP_ARCHIVE, or INTELLIGENT_TIERING's opt-in archive tiers (ArchiveStatus): restore first, even to copy in place.
+        archived: ARCHIVE_STORAGE_CLASSES.includes(out.StorageClass ?? 'STANDARD') || out.ArchiveStatus !== undefined,
         metageneration: metadata[PROVENANCE.metageneration],
         headers: {
           contentType: optional(out.ContentType, decodeMetadataValue),
@@ -83,7 +95,7 @@ export class S3Sink implements Sink {
     }
   }
 
-  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<void> {
+  async write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, signal: AbortSignal): Promise<WriteReport | undefined> {
     const { client, bucket, partQueueSize } = this.#options;
     assertStorableInS3(bucket, key, spec);
     if (spec.size > S3_MAX_OBJECT_BYTES) {
@@ -98,16 +110,46 @@ export class S3Sink implements Sink {
         size: spec.size,
         pool: this.#pool,
         queueSize: partQueueSize,
-        headers: headerParams(spec),
+        headers: headerParams(spec, this.#options.settings),
         condition,
         crc32c: spec.metadata[PROVENANCE.crc32c],
         resumable: spec.size >= RESUMABLE_MIN_PARTS * this.#pool.partsFor(spec.size).partBytes,
       });
       await upload.done(signal);
+      // A single PutObject looks for no upload at the key: nothing to report.
+      return upload.multipart ? { resumedParts: upload.resumedParts, strandedUploadsAborted: upload.staleUploadsAborted } : undefined;
     } catch (err) {
       if (err instanceof ReplicationError) throw err; // from the body stream: already classified
       throw classifyS3Error(err, `S3 upload s3://${bucket}/${key}`);
     }
+  }
+
+  /** A PutObject (stream-upload.ts) carries every object that fits one part; larger ones are multipart. */
+  isMultipart(size: number): boolean {
+    return size > this.#pool.partsFor(size).partBytes;
+  }
+
+  async listUploads(key: string, signal: AbortSignal): Promise<PendingUpload[]> {
+    const { client, bucket } = this.#options;
+    assertKeyStorable(bucket, key);
+    try {
+      return await listUploadsAt({ client, bucket, key, signal });
+    } catch (err) {
+      throw classifyS3Error(err, `S3 ListMultipartUploads s3://${bucket}/${key}`);
+    }
+  }
+
+  async abortUploads(key: string, uploadIds: readonly string[], signal: AbortSignal): Promise<number> {
+    const { client, bucket } = this.#options;
+    let aborted = 0;
+    for (const uploadId of uploadIds) {
+      try {
+        if (await abortUpload({ client, bucket, key, signal }, uploadId)) aborted++;
+      } catch (err) {
+        throw classifyS3Error(err, `S3 AbortMultipartUpload s3://${bucket}/${key}`);
+      }
+    }
+    return aborted;
   }
 
   async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, signal: AbortSignal): Promise<void> {
@@ -131,7 +173,7 @@ export class S3Sink implements Sink {
           CopySourceIfMatch: condition.ifMatch,
           IfMatch: condition.ifMatch,
           MetadataDirective: 'REPLACE',
-          ...headerParams(spec),
+          ...headerParams(spec, this.#options.settings),
           ChecksumAlgorithm: 'CRC32C',
         }),
         { abortSignal: signal },
@@ -161,10 +203,14 @@ export class S3Sink implements Sink {
  * does: refusing instead would leave the object's bytes uncopied over one
  * header value, and the encoded value still says what GCS holds.
  */
-function headerParams(spec: WriteSpec): ObjectHeaders {
+function headerParams(spec: WriteSpec, settings: DestinationSettings = {}): ObjectHeaders {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.metadata)) metadata[k] = encodeMetadataValue(v);
   return {
+    StorageClass: settings.storageClass,
+    ServerSideEncryption: settings.sse,
+    SSEKMSKeyId: settings.kmsKeyId,
+    BucketKeyEnabled: settings.bucketKey,
     ContentType: optional(spec.contentType, encodeMetadataValue),
     ContentEncoding: optional(spec.contentEncoding, encodeMetadataValue),
     ContentDisposition: optional(spec.contentDisposition, encodeMetadataValue),

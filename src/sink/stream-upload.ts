@@ -34,7 +34,11 @@ const ABORT_DEADLINE_MS = 10_000;
 const UNRESUMABLE_CODES = new Set(['BadDigest', 'InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'NoSuchUpload', 'InvalidRequest', 'InvalidArgument']);
 
 /** The headers and metadata of the object, as PutObject/CreateMultipartUpload take them. */
-export type ObjectHeaders = Pick<PutObjectCommandInput, 'ContentType' | 'ContentEncoding' | 'ContentDisposition' | 'ContentLanguage' | 'CacheControl' | 'Metadata'>;
+/** The headers, metadata, storage class and encryption of the object, as PutObject/CreateMultipartUpload/CopyObject take them. */
+export type ObjectHeaders = Pick<
+  PutObjectCommandInput,
+  'ContentType' | 'ContentEncoding' | 'ContentDisposition' | 'ContentLanguage' | 'CacheControl' | 'Metadata' | 'StorageClass' | 'ServerSideEncryption' | 'SSEKMSKeyId' | 'BucketKeyEnabled'
+>;
 
 export interface StreamUploadOptions {
   client: S3Client;
@@ -117,6 +121,7 @@ export class StreamUpload {
   #failure: { error: unknown } | undefined;
   #started = false;
   #resumedParts = 0;
+  #staleAborted = 0;
 
   constructor(options: StreamUploadOptions) {
     if (!Number.isInteger(options.queueSize) || options.queueSize <= 0) throw new RangeError(`queueSize must be a positive integer, got ${options.queueSize}`);
@@ -130,8 +135,18 @@ export class StreamUpload {
   }
 
   /** Parts found already in S3 and not sent again (0 unless an upload was resumed). */
+  /** False when the object goes in one PutObject: no upload, nothing looked for at the key. */
+  get multipart(): boolean {
+    return !this.#single;
+  }
+
   get resumedParts(): number {
     return this.#resumedParts;
+  }
+
+  /** Other uploads at the key (another generation, headers or part size) aborted before this one started. */
+  get staleUploadsAborted(): number {
+    return this.#staleAborted;
   }
 
   /** Uploads the body; resolves once S3 holds the object. */
@@ -242,7 +257,8 @@ export class StreamUpload {
    */
   async #resume(fingerprint: Buffer, signal: AbortSignal): Promise<number> {
     const { client, bucket, key } = this.#options;
-    const found = await findUploadToResume({ client, bucket, key, fingerprint, signal });
+    const { resumable: found, aborted } = await findUploadToResume({ client, bucket, key, fingerprint, signal });
+    this.#staleAborted += aborted;
     if (found === undefined) return 1;
     this.#uploadId = found.uploadId;
     this.#identified = true;

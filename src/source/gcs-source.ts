@@ -76,7 +76,7 @@ export class GcsSource implements Source {
   read(object: SourceObject, signal: AbortSignal, start = 0): Readable {
     const file = (this.#options.mediaStorage ?? this.#storage).bucket(object.bucket).file(object.name, { generation: object.generation });
     // decompress: false keeps gzip-encoded objects as stored; our own
-    // VerifyingStream checks CRC32C/MD5, so the library's check is off. A
+    // VerifyingStream checks CRC32C, so the library's check is off. A
     // start past 0 is a ranged read (a resumed copy): the library could not
     // check a part of the object against its whole-object hashes anyway.
     const raw = file.createReadStream({ decompress: false, validation: false, ...(start > 0 ? { start } : {}) });

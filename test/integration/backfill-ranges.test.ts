@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3StartAfter, type KeyRange } from '../../src/backfill/key-range.js';
+import { inRange, s3StartAfter, type KeyRange } from '../../src/backfill/key-range.js';
+import { compareUtf8 } from '../../src/backfill/utf8-order.js';
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.js';
 import { startCli, stopAll } from '../support/processes.js';
 import { adminS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
@@ -81,7 +82,7 @@ const gcsListings = (r: HttpRecorder): URL[] =>
 const s3Listings = (r: HttpRecorder): URL[] => r.requests.filter((q) => q.method === 'GET' && q.url.searchParams.get('list-type') === '2').map((q) => q.url);
 
 describe('backfill split across four tasks by range', () => {
-  it('copies every object exactly once, each task listing only its own range on both sides', async () => {
+  it('copies every object exactly once, each task listing only its own ranges on both sides', async () => {
     const keyPrefix = uniquePrefix('rng-out');
     const url = `gs://${env.GCS_BUCKET}/${prefix}`;
     const tasks = [];
@@ -103,29 +104,29 @@ describe('backfill split across four tasks by range', () => {
     const versions = await listVersions();
     expect(versions).toHaveLength(COUNT);
 
-    const ranges = tasks.map((t) => (t.worker.lines.find((l) => l.plan !== undefined)!.plan as { range: KeyRange }).range);
-    // Adjacent ranges share their bound; the first and last are open.
-    expect(ranges[0]!.start).toBeUndefined();
-    expect(ranges[TASKS - 1]!.end).toBeUndefined();
-    for (let i = 1; i < TASKS; i++) expect(ranges[i]!.start).toBe(ranges[i - 1]!.end);
+    const ranges = tasks.map((t) => (t.worker.lines.find((l) => l.plan !== undefined)!.plan as { ranges: KeyRange[] }).ranges);
+    // The tasks' ranges, in order, tile the prefix: the first and last open, each starting where the one before ends.
+    const tiles = ranges.flat().sort((a, b) => (a.start === undefined ? -1 : b.start === undefined ? 1 : compareUtf8(a.start, b.start)));
+    expect(tiles[0]!.start).toBeUndefined();
+    expect(tiles.at(-1)!.end).toBeUndefined();
+    for (let i = 1; i < tiles.length; i++) expect(tiles[i]!.start).toBe(tiles[i - 1]!.end);
     for (const [i, t] of tasks.entries()) {
-      const range = ranges[i]!;
+      const mine = names.filter((n) => ranges[i]!.some((range) => inRange(n, range)));
+      // The task copied exactly the names in its ranges.
+      expect(t.worker.lines.filter((l) => l.outcome === 'copied').map((l) => String(l.object)).sort()).toEqual(mine.map((n) => `gs://${env.GCS_BUCKET}/${n}`).sort());
       const gcsCalls = gcsListings(t.gcs);
       const s3Calls = s3Listings(t.s3);
-      expect(gcsCalls.length).toBeGreaterThan(0);
-      for (const call of gcsCalls) {
-        expect(call.searchParams.get('startOffset') ?? undefined).toBe(range.start);
-        expect(call.searchParams.get('endOffset') ?? undefined).toBe(range.end);
-      }
-      // S3: the first call starts right below the range; continuation pages follow it.
-      const first = s3Calls[0]!;
-      expect(first.searchParams.get('start-after') ?? undefined).toBe(range.start === undefined ? undefined : s3StartAfter(keyPrefix + range.start));
-      const mine = names.filter((n) => (range.start === undefined || n >= range.start) && (range.end === undefined || n < range.end));
-      // The task copied exactly the names in its range.
-      expect(t.worker.lines.filter((l) => l.outcome === 'copied').map((l) => String(l.object)).sort()).toEqual(mine.map((n) => `gs://${env.GCS_BUCKET}/${n}`).sort());
-      // A task's pages cover its share, not the prefix: at most its own pages plus one.
-      expect(gcsCalls.length).toBeLessThanOrEqual(Math.ceil(mine.length / 1000) + 1);
-      expect(s3Calls.length).toBeLessThanOrEqual(Math.ceil(mine.length / 1000) + 1);
+      expect(gcsCalls.length).toBeGreaterThanOrEqual(ranges[i]!.length);
+      // Every GCS list call asks for exactly one of the task's ranges.
+      const asked = (call: URL): string => JSON.stringify([call.searchParams.get('startOffset') ?? undefined, call.searchParams.get('endOffset') ?? undefined]);
+      const own = new Set(ranges[i]!.map((r) => JSON.stringify([r.start, r.end])));
+      for (const call of gcsCalls) expect(own, asked(call)).toContain(asked(call));
+      // S3: each range's listing starts right below it (continuation pages follow it).
+      const starts = s3Calls.filter((c) => !c.searchParams.has('continuation-token')).map((c) => c.searchParams.get('start-after') ?? undefined);
+      expect(starts).toEqual(ranges[i]!.map((r) => (r.start === undefined ? undefined : s3StartAfter(keyPrefix + r.start))));
+      // A task's pages cover its share, not the prefix: at most its own pages plus one per range.
+      expect(gcsCalls.length).toBeLessThanOrEqual(Math.ceil(mine.length / 1000) + ranges[i]!.length);
+      expect(s3Calls.length).toBeLessThanOrEqual(Math.ceil(mine.length / 1000) + ranges[i]!.length);
     }
   }, 240_000);
 });

@@ -167,11 +167,11 @@ describe('backfill across processes', () => {
     const reports = [0, 1, 2].map((i) => readJson(join(dir, `shard-${i}.json`)));
     expect(reports.reduce((sum, r) => sum + r.copied, 0)).toBe(COUNT);
     for (const [index, task] of tasks.entries()) {
-      const range = (task.lines.find((l) => l.plan !== undefined)!.plan as { range: KeyRange }).range;
-      const mine = names.filter((n) => inRange(n, range));
+      const ranges = (task.lines.find((l) => l.plan !== undefined)!.plan as { ranges: KeyRange[] }).ranges;
+      const mine = names.filter((n) => ranges.some((range) => inRange(n, range)));
       expect(copiedObjects(task.lines).sort()).toEqual(mine.map((n) => `gs://${env.GCS_BUCKET}/${n}`).sort());
       // Each task lists only its own range.
-      expect(reports[index]).toMatchObject({ shard: { index, count: 3, range }, copied: mine.length, failed: 0, listed: { gcs: mine.length, otherShards: 0 } });
+      expect(reports[index]).toMatchObject({ shard: { index, count: 3, ranges }, copied: mine.length, failed: 0, listed: { gcs: mine.length, otherShards: 0 } });
     }
     await verifyInSync(keyPrefix);
   });

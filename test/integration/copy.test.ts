@@ -161,7 +161,7 @@ describe('gcs2s3 copy on the local stack', () => {
     try {
       const outcomes = await Promise.all(objects.map((o) => copy(o.name, o.generation, runtime)));
       expect(outcomes.map((o) => o.status)).toEqual(['copied', 'copied', 'copied']);
-      const buffers = (runtime.deps.sink as S3Sink).partBuffers;
+      const buffers = (runtime.deps.sink as unknown as S3Sink).partBuffers;
       expect(buffers.allocated).toBeLessThanOrEqual(4);
       expect(buffers.peakInUse).toBeLessThanOrEqual(4);
       // Three objects of four parts each did share them: more than one object's worth was in use at once.

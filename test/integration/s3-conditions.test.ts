@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { buildRuntime } from '../../src/main/runtime.js';
 import type { ObjectEvent, Outcome, SinkObject } from '../../src/model.js';
-import type { OpenBody, Sink, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
+import type { OpenBody, PendingUpload, Sink, WriteCondition, WriteReport, WriteSpec } from '../../src/replicate/ports.js';
 import { replicateObject, type ReplicateDeps } from '../../src/replicate/replicate-object.js';
 import { adminS3, gcsClient, headS3, readS3, stackConfig, uniquePrefix, useStackEnv, uploadToGcs } from '../support/stack.js';
 
@@ -92,8 +92,20 @@ class RaceBeforeUpdate implements Sink {
     return this.inner.head(key, s);
   }
 
-  write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, s: AbortSignal): Promise<void> {
+  write(key: string, body: OpenBody, spec: WriteSpec, condition: WriteCondition, s: AbortSignal): Promise<WriteReport | void> {
     return this.inner.write(key, body, spec, condition, s);
+  }
+
+  isMultipart(size: number): boolean {
+    return this.inner.isMultipart(size);
+  }
+
+  listUploads(key: string, s: AbortSignal): Promise<PendingUpload[]> {
+    return this.inner.listUploads(key, s);
+  }
+
+  abortUploads(key: string, uploadIds: readonly string[], s: AbortSignal): Promise<number> {
+    return this.inner.abortUploads(key, uploadIds, s);
   }
 
   async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }, s: AbortSignal): Promise<void> {

@@ -307,7 +307,8 @@ function operationOf(method: string, query: URLSearchParams, headers: IncomingHt
 
 /** The stored headers S3 sends back on HEAD. */
 function storedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const kept = pick(headers, /^(x-amz-meta-|content-type$|content-encoding$|content-disposition$|content-language$|cache-control$|x-amz-checksum-(crc32c|type)$)/);
+  // S3 answers HEAD with the storage class (when not STANDARD) and the encryption the object was written with.
+  const kept = pick(headers, /^(x-amz-meta-|content-type$|content-encoding$|content-disposition$|content-language$|cache-control$|x-amz-checksum-(crc32c|type)$|x-amz-storage-class$|x-amz-archive-status$|x-amz-server-side-encryption)/);
   return Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, String(v)]));
 }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32c } from '@node-rs/crc32';
-import { PreconditionFailedError } from '../../src/errors.js';
+import { PermanentError, PreconditionFailedError } from '../../src/errors.js';
 import type { ObjectRef, SinkObject, SourceObject } from '../../src/model.js';
-import type { OpenBody, Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
+import type { OpenBody, PendingUpload, Sink, Source, WriteCondition, WriteSpec } from '../../src/replicate/ports.js';
 import { crc32cBase64 } from '../../src/replicate/verify-stream.js';
 
 /** In-memory Source: generations of objects, with optional byte corruption. */
@@ -118,6 +118,20 @@ export class FakeSink implements Sink {
    * metadata copy keeps it (measured on MinIO).
    */
   etagFromBytes = false;
+  /** Multipart uploads in progress, by key (as killed copies leave them). */
+  readonly uploads = new Map<string, PendingUpload[]>();
+  /** Writes above this many bytes would be multipart uploads. */
+  multipartAbove = 16 * 1024 * 1024;
+  /** ListMultipartUploads requests made. */
+  uploadListings = 0;
+  /** Runs after listing uploads and before aborting them: a racing writer. */
+  afterListUploads?: (key: string) => void | Promise<void>;
+  /**
+   * Keys whose objects sit in an archive class (S3's GLACIER): HEAD reports
+   * them archived, and, as on S3 before a restore, their bytes cannot be
+   * copied in place (updateMetadata fails with InvalidObjectState).
+   */
+  readonly archivedKeys = new Set<string>();
 
   async head(key: string): Promise<SinkObject | undefined> {
     this.heads++;
@@ -133,6 +147,7 @@ export class FakeSink implements Sink {
       crc32c: metadata['gcs-crc32c'],
       sourceBucket: metadata['gcs-bucket'],
       metageneration: metadata['gcs-metageneration'],
+      ...(this.archivedKeys.has(key) ? { storageClass: 'GLACIER', archived: true } : {}),
       headers: { contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl, metadata: { ...metadata } },
     };
   }
@@ -156,6 +171,7 @@ export class FakeSink implements Sink {
   async updateMetadata(key: string, spec: WriteSpec, condition: { ifMatch: string }): Promise<void> {
     await this.beforeUpdate?.(key);
     this.#check(key, condition);
+    if (this.archivedKeys.has(key)) throw new PermanentError(`InvalidObjectState: ${key} is archived; restore it before copying`, { code: 'InvalidObjectState' });
     const o = this.objects.get(key)!;
     this.objects.set(key, { ...o, spec, etag: this.etagFromBytes ? o.etag : `"etag-${++this.#etags}"` });
   }
@@ -163,6 +179,29 @@ export class FakeSink implements Sink {
   async remove(key: string, condition: { ifMatch: string }): Promise<void> {
     this.#check(key, condition);
     this.objects.delete(key);
+  }
+
+  isMultipart(size: number): boolean {
+    return size > this.multipartAbove;
+  }
+
+  async listUploads(key: string): Promise<PendingUpload[]> {
+    this.uploadListings++;
+    const listed = [...(this.uploads.get(key) ?? [])];
+    await this.afterListUploads?.(key);
+    return listed;
+  }
+
+  async abortUploads(key: string, uploadIds: readonly string[]): Promise<number> {
+    const before = this.uploads.get(key) ?? [];
+    const after = before.filter((u) => !uploadIds.includes(u.uploadId));
+    this.uploads.set(key, after);
+    return before.length - after.length;
+  }
+
+  /** Leaves an upload in progress at `key`, as a killed copy would. */
+  strand(key: string, uploadId: string): void {
+    this.uploads.set(key, [...(this.uploads.get(key) ?? []), { uploadId, initiated: new Date(0) }]);
   }
 
   /** Stores an object as another writer would. */

@@ -8,7 +8,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
-import { rangeOfTask } from '../../src/backfill/key-range.js';
+import { rangesOfTask } from '../../src/backfill/key-range.js';
 import { planRanges } from '../../src/backfill/range-planner.js';
 import { createListingCounts, walkListings } from '../../src/backfill/walk.js';
 import { compareUtf8 } from '../../src/backfill/utf8-order.js';
@@ -164,7 +164,7 @@ export async function simulateTask(ks: Keyspace, planned: { boundaries: string[]
       sourceLister: new GcsLister(fakeStorage(ks, gcs), { pageSize }),
       sinkLister: new S3Lister({ client: fakeS3(ks, s3), bucket: 's3', pageSize }),
       concurrency: 1,
-      shard: { index, count, range: rangeOfTask(planned.boundaries, index) },
+      shard: { index, count, ranges: rangesOfTask(planned.boundaries, count, index) },
       counts,
     },
     (entry) => {

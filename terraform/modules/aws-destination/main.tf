@@ -97,12 +97,18 @@ data "aws_iam_policy_document" "worker" {
     }
   }
 
-  # SSE-KMS: PutObject needs GenerateDataKey; multipart uploads and CopyObject
-  # also need Decrypt.
+  # SSE-KMS with the one key given (the bucket's default key, or the worker's
+  # S3_SSE_KMS_KEY_ID), nothing without one. S3 calls KMS on the role's
+  # behalf: PutObject and CreateMultipartUpload need kms:GenerateDataKey (a
+  # data key per object); a multipart upload also needs kms:Decrypt, as S3
+  # decrypts the parts' data key to complete it (S3 User Guide, "Multipart
+  # upload API and permissions"), and so does the in-place CopyObject of a
+  # metadata update, which reads the object it rewrites. No other KMS action
+  # (no kms:Encrypt, kms:ReEncrypt*, kms:DescribeKey) is ever called.
   dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
     content {
-      sid       = "BucketKey"
+      sid       = "UseSseKmsKey"
       effect    = "Allow"
       actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
       resources = [statement.value]

@@ -68,7 +68,7 @@ variable "replicate_deletes" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the KMS key of the bucket's default SSE-KMS encryption, if any: the role may use it to write (multipart uploads need kms:Decrypt too). With create_bucket it becomes the bucket's default encryption."
+  description = "ARN of the KMS key objects are encrypted with (the bucket's default SSE-KMS key, or the worker's S3_SSE_KMS_KEY_ID), if any: the role is granted kms:GenerateDataKey and kms:Decrypt on it, and on nothing else; null grants no KMS action. The key's policy must allow the role too (README). With create_bucket it becomes the bucket's default encryption."
   type        = string
   default     = null
   validation {

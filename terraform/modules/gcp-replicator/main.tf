@@ -19,7 +19,9 @@ locals {
 
   # Every container gets these (DESIGN.md §1 configuration): the keyless AWS
   # identity, the destination, and the source it may replicate.
-  worker_env = merge(var.env, {
+  # Optional settings (storage class, encryption, bandwidth) only when set:
+  # unset, the worker keeps S3's and the bucket's defaults.
+  worker_env = { for k, v in merge(var.env, {
     AWS_ROLE_ARN           = var.aws_role_arn
     AWS_REGION             = var.aws_region
     S3_BUCKET              = var.s3_bucket
@@ -29,7 +31,12 @@ locals {
     REPLICATE_DELETES      = tostring(var.replicate_deletes)
     MAX_CONCURRENT_OBJECTS = tostring(var.max_concurrent_objects)
     GOOGLE_CLOUD_PROJECT   = var.project
-  })
+    S3_STORAGE_CLASS       = var.s3_storage_class
+    S3_SSE                 = var.s3_sse
+    S3_SSE_KMS_KEY_ID      = var.s3_sse_kms_key_id
+    S3_SSE_BUCKET_KEY      = var.s3_sse_bucket_key == null ? null : tostring(var.s3_sse_bucket_key)
+    MAX_BYTES_PER_SECOND   = var.max_bytes_per_second
+  }) : k => v if v != null }
 }
 
 # The worker's identity: its numeric unique_id is what the AWS role trusts.

@@ -148,6 +148,56 @@ variable "max_concurrent_objects" {
   }
 }
 
+variable "s3_storage_class" {
+  description = "The worker's S3_STORAGE_CLASS: storage class of every object written (STANDARD, INTELLIGENT_TIERING, STANDARD_IA, ONEZONE_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE, ...). Default null: S3's STANDARD."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.s3_storage_class == null || contains(["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"], var.s3_storage_class)
+    error_message = "s3_storage_class must be null or one of S3's storage classes (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE, ...)."
+  }
+}
+
+variable "s3_sse" {
+  description = "The worker's S3_SSE: \"AES256\" (SSE-S3) or \"aws:kms\" (SSE-KMS) on every object written. Default null: the bucket's default encryption."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.s3_sse == null || contains(["AES256", "aws:kms"], coalesce(var.s3_sse, "-"))
+    error_message = "s3_sse must be null, \"AES256\" or \"aws:kms\"."
+  }
+}
+
+variable "s3_sse_kms_key_id" {
+  description = "The worker's S3_SSE_KMS_KEY_ID (with s3_sse = \"aws:kms\"): the KMS key of every object written; give the same key ARN to the aws-destination module's kms_key_arn so the role may use it. Default null: the bucket's default key."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.s3_sse_kms_key_id == null || (var.s3_sse == "aws:kms" && can(regex("^[\\w:/+=,.@-]+$", coalesce(var.s3_sse_kms_key_id, "-"))))
+    error_message = "s3_sse_kms_key_id needs s3_sse = \"aws:kms\" and must be a KMS key id, key ARN or alias."
+  }
+}
+
+variable "s3_sse_bucket_key" {
+  description = "The worker's S3_SSE_BUCKET_KEY (with s3_sse = \"aws:kms\"): use an S3 Bucket Key (fewer KMS requests). Default null: the bucket's setting."
+  type        = bool
+  default     = null
+  validation {
+    condition     = var.s3_sse_bucket_key == null || var.s3_sse == "aws:kms"
+    error_message = "s3_sse_bucket_key needs s3_sse = \"aws:kms\"."
+  }
+}
+
+variable "max_bytes_per_second" {
+  description = "The worker's MAX_BYTES_PER_SECOND, per process (the service's instances and each backfill task): bytes, or with a binary suffix (\"512K\", \"10M\"). Default null: no limit."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.max_bytes_per_second == null || can(regex("^(off|OFF|[0-9]+(\\.[0-9]+)?([bkmgtpBKMGTP][iI]?[bB]?)?)$", coalesce(var.max_bytes_per_second, "-")))
+    error_message = "max_bytes_per_second must be null, a number of bytes, or a number with a suffix like 10M (MiB/s)."
+  }
+}
+
 variable "env" {
   description = "More worker environment variables (LOG_LEVEL, PART_SIZE_MIB, INCLUDE_PREFIXES, ...). The ones this module sets itself, and AWS keys, are refused."
   type        = map(string)
@@ -156,6 +206,7 @@ variable "env" {
     condition = alltrue([for k in keys(var.env) : !contains([
       "AWS_ROLE_ARN", "AWS_REGION", "S3_BUCKET", "S3_KEY_PREFIX", "ID_TOKEN_AUDIENCE", "SOURCE_BUCKETS",
       "REPLICATE_DELETES", "MAX_CONCURRENT_OBJECTS", "GOOGLE_CLOUD_PROJECT", "PUBSUB_SUBSCRIPTION",
+      "S3_STORAGE_CLASS", "S3_SSE", "S3_SSE_KMS_KEY_ID", "S3_SSE_BUCKET_KEY", "MAX_BYTES_PER_SECOND",
       "PUSH_AUDIENCE", "PUSH_SERVICE_ACCOUNT", "PUSH_AUTH", "PORT",
       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     ], k)])

@@ -18,6 +18,26 @@ describe('backfill / verify arguments', () => {
     expect(parsePrefixCommandArgs(args, { dryRun })).toMatchObject(expected);
   });
 
+  it.each<[string[], PrefixCommandArgs['bwlimit']]>([
+    [['gs://bucket'], undefined],
+    [['gs://bucket', '--bwlimit', '10M'], { bytesPerSecond: 10 * 1024 * 1024 }],
+    [['gs://bucket', '--bwlimit=512k'], { bytesPerSecond: 512 * 1024 }],
+    // A bare number is KiB/s, as in rclone.
+    [['gs://bucket', '--bwlimit', '100'], { bytesPerSecond: 100 * 1024 }],
+    // `off` overrides MAX_BYTES_PER_SECOND with no limit.
+    [['gs://bucket', '--bwlimit', 'off'], { bytesPerSecond: undefined }],
+  ])('backfill %j → bwlimit %j', (args, bwlimit) => {
+    expect(parsePrefixCommandArgs(args, { dryRun: true, bwlimit: true }).bwlimit).toEqual(bwlimit);
+  });
+
+  it.each([['gs://bucket', '--bwlimit', '10MB/s'], ['gs://bucket', '--bwlimit', '08:00,512k'], ['gs://bucket', '--bwlimit'], ['gs://bucket', '--bwlimit=']])('backfill %j → ConfigError naming --bwlimit', (...args) => {
+    expect(() => parsePrefixCommandArgs(args, { dryRun: true, bwlimit: true })).toThrow(/^--bwlimit/);
+  });
+
+  it('verify has no --bwlimit (it reads no object bytes)', () => {
+    expect(() => parsePrefixCommandArgs(['gs://bucket', '--bwlimit', '1M'], { dryRun: false })).toThrow(ConfigError);
+  });
+
   it.each<[string[], boolean, string]>([
     [[], true, 'arguments'],
     [['gs://a', 'gs://b'], true, 'arguments'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inRange, rangeOfTask, s3StartAfter, S3_MAX_KEY_BYTES } from '../../../src/backfill/key-range.js';
+import { inRange, ownerOfPiece, rangeOfTask, rangesOfTask, s3StartAfter, S3_MAX_KEY_BYTES } from '../../../src/backfill/key-range.js';
 import { planRanges } from '../../../src/backfill/range-planner.js';
 import { compareUtf8 } from '../../../src/backfill/utf8-order.js';
 import { fakeProber } from './listings.js';
@@ -72,25 +72,57 @@ describe('rangeOfTask', () => {
   });
 });
 
+describe('rangesOfTask', () => {
+  it('deals pieces in rows of the task count, every other row reversed', () => {
+    expect(Array.from({ length: 8 }, (_, piece) => ownerOfPiece(piece, 3))).toEqual([0, 1, 2, 2, 1, 0, 0, 1]);
+  });
+
+  it.each([[['b', 'd', 'f', 'h', 'j']], [['a', 'a', 'a', 'a', 'a']], [['', 'é', 'é', '\u{10ffff}', '\u{10ffff}']], [TRICKY.slice(2, 7)]])('tasks of pieces cut at %j hold every name exactly once', (boundaries) => {
+    for (const name of [...TRICKY, 'c', 'e', 'k']) {
+      const owners = [0, 1, 2].filter((i) => rangesOfTask(boundaries, 3, i).some((r) => inRange(name, r)));
+      expect(owners, name).toHaveLength(1);
+    }
+  });
+
+  it('joins a task\'s adjacent pieces and leaves out empty ones', () => {
+    // Pieces [-b) [b-d) [d-f) [f-h) [h-j) [j-): owners 0 1 2 2 1 0.
+    expect(rangesOfTask(['b', 'd', 'f', 'h', 'j'], 3, 2)).toEqual([{ start: 'd', end: 'h' }]);
+    expect(rangesOfTask(['b', 'd', 'f', 'h', 'j'], 3, 0)).toEqual([{ end: 'b' }, { start: 'j' }]);
+    expect(rangesOfTask(['b', 'b', 'f', 'h', 'j'], 3, 1)).toEqual([{ start: 'h', end: 'j' }]);
+  });
+});
+
+/** Every name of `names` in exactly one task's ranges. */
+function coveredOnce(names: string[], boundaries: string[], count: number): void {
+  for (const name of names) {
+    const owners = Array.from({ length: count }, (_, i) => i).filter((i) => rangesOfTask(boundaries, count, i).some((r) => inRange(name, r)));
+    expect(owners, name).toHaveLength(1);
+  }
+}
+
 describe('planRanges', () => {
   it('over tricky names, plans sorted boundaries whose ranges cover every name once', async () => {
     for (const count of [2, 3, 7, 30]) {
       const plan = await planRanges({ bucket: 'b', prefix: '', count, prober: fakeProber(TRICKY, 4) }, new AbortController().signal);
-      expect(plan.boundaries).toHaveLength(count - 1);
+      expect(plan.boundaries).toHaveLength(plan.piecesPerTask * count - 1);
       expect([...plan.boundaries].sort(compareUtf8)).toEqual(plan.boundaries);
-      for (const name of TRICKY) expect(Array.from({ length: count }, (_, i) => inRange(name, rangeOfTask(plan.boundaries, i))).filter(Boolean), name).toHaveLength(1);
+      coveredOnce(TRICKY, plan.boundaries, count);
     }
   });
 
   it('reads a small prefix whole and cuts it exactly', async () => {
     const names = Array.from({ length: 90 }, (_, i) => `p/${String(i).padStart(3, '0')}`);
     const plan = await planRanges({ bucket: 'b', prefix: 'p/', count: 3, prober: fakeProber(names) }, new AbortController().signal);
-    expect(plan).toMatchObject({ exact: true, listCalls: 1, estimatedObjects: 90, boundaries: ['p/030', 'p/060'] });
+    expect(plan).toMatchObject({ exact: true, listCalls: 1, estimatedObjects: 90, boundaries: ['p/015', 'p/030', 'p/045', 'p/060', 'p/075'] });
+    // Each task: two pieces of 15 names, from mirrored ends.
+    expect(rangesOfTask(plan.boundaries, 3, 0)).toEqual([{ end: 'p/015' }, { start: 'p/075' }]);
+    coveredOnce(names, plan.boundaries, 3);
   });
 
-  it('an empty prefix gives every task an empty range but the last', async () => {
+  it('an empty prefix gives every task an empty range but the last piece\'s', async () => {
     const plan = await planRanges({ bucket: 'b', prefix: 'p/', count: 3, prober: fakeProber([]) }, new AbortController().signal);
-    expect(plan.boundaries).toEqual(['p/', 'p/']);
+    expect(plan.boundaries).toEqual(['p/', 'p/', 'p/', 'p/', 'p/']);
+    expect([0, 1, 2].map((i) => rangesOfTask(plan.boundaries, 3, i))).toEqual([[{ end: 'p/' }, { start: 'p/' }], [], []]);
   });
 
   it('one task needs no plan', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatProgressLine, progressFigures, startProgress } from '../../../src/backfill/progress.js';
+import { formatProgressLine, progressFigures, RateMeter, startProgress } from '../../../src/backfill/progress.js';
 import { createTally } from '../../../src/backfill/tally.js';
 
 describe('progress', () => {
@@ -28,6 +28,28 @@ describe('progress', () => {
     const f = progressFigures(tally, 17_000);
     expect(f.etaSeconds).toBeCloseTo(17, 5);
     expect(formatProgressLine(f)).toBe('backfill 850/1,700 objects · 0.8/1.7 MiB · 50 obj/s 0.0 MiB/s · ETA 17s · 300 skipped · 1 failed');
+  });
+});
+
+describe('under a bandwidth limit', () => {
+  it('the line shows the current rate and the limit', () => {
+    const tally = createTally(0);
+    tally.listingDone = true;
+    tally.planned = { objects: 10, bytes: 40 * 1048576, byReason: { missing: 10, 'stale-size': 0, 'stale-time': 0 } };
+    tally.done = { objects: 2, bytes: 8 * 1048576 };
+    tally.copied = { objects: 2, bytes: 8 * 1048576 };
+    const f = { ...progressFigures(tally, 4000), limitBytesPerSecond: 2 * 1048576, currentBytesPerSecond: 1.98 * 1048576 };
+    expect(formatProgressLine(f)).toBe('backfill 2/10 objects · 8.0/40.0 MiB · 0.5 obj/s 2.0 MiB/s · now 2.0 MiB/s (limit 2.0) · ETA 16s · 0 skipped');
+  });
+
+  it('RateMeter: the rate over the last window, not since the start', () => {
+    const meter = new RateMeter(5000);
+    expect(meter.sample(0, 0)).toBe(0);
+    // 10 MB/s for 10 s, then 1 MB/s.
+    for (let t = 1; t <= 10; t++) meter.sample(t * 10_000_000, t * 1000);
+    let rate = 0;
+    for (let t = 11; t <= 20; t++) rate = meter.sample(100_000_000 + (t - 10) * 1_000_000, t * 1000);
+    expect(rate).toBeCloseTo(1_000_000, 0);
   });
 });
 
@@ -72,5 +94,15 @@ describe('startProgress', () => {
     expect(written.slice(0, -1).every((t) => t.startsWith('\r\x1b[2Kbackfill '))).toBe(true);
     expect(written.at(-2)).toMatch(/^\r\x1b\[2Kbackfill 0\/0 objects/);
     expect(written.at(-1)).toBe('\n');
+  });
+
+  it('with a limit: the JSON line carries the limit and the current rate', async () => {
+    const { logged, logger } = lines();
+    let passed = 0;
+    const display = startProgress({ tally: createTally(), tty: false, write: () => {}, logger, intervalMs: 5, limit: { bytesPerSecond: 4096, passed: () => (passed += 100) } });
+    await new Promise((r) => setTimeout(r, 30));
+    display.stop();
+    expect(logged.at(-1)![0]).toMatch(/ · now \d+\.\d MiB\/s \(limit 0\.0\)/);
+    expect(logged.at(-1)![1]).toMatchObject({ progress: { limitBytesPerSecond: 4096, currentBytesPerSecond: expect.any(Number) } });
   });
 });

@@ -3,7 +3,7 @@ import { HINT_MAX_AGE_MS, runBackfill, type CopyObject } from '../../../src/back
 import type { ListedSinkObject, ListedSourceObject } from '../../../src/backfill/ports.js';
 import { AbortedError, PermanentError } from '../../../src/errors.js';
 import type { Outcome } from '../../../src/model.js';
-import { rangeOfTask } from '../../../src/backfill/key-range.js';
+import { rangesOfTask } from '../../../src/backfill/key-range.js';
 import { planRanges } from '../../../src/backfill/range-planner.js';
 import { fakeListers, fakeProber, gcs, s3 } from './listings.js';
 
@@ -220,7 +220,7 @@ describe('runBackfill', () => {
             return copied()(event, signal);
           },
           concurrency: 2,
-          shard: { index, count: 3, range: rangeOfTask(plan.boundaries, index) },
+          shard: { index, count: 3, ranges: rangesOfTask(plan.boundaries, 3, index) },
         },
         new AbortController().signal,
       );

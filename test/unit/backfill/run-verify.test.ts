@@ -18,6 +18,9 @@ describe('compare (one object listed on both sides, after its HEAD)', () => {
     ['crc32c absent in S3', head({ crc32c: undefined }), 'mismatched', { mismatches: [{ field: 'crc32c', gcs: 'AAAAAA==', s3: null }] }],
     ['newer generation in S3', head({ generation: '1800000000000000' }), 'mismatched', { mismatches: [{ field: 'generation', gcs: GEN, s3: '1800000000000000' }] }],
     ['size and crc32c', head({ size: 1, crc32c: 'CCCCCC==' }), 'mismatched', { mismatches: [{ field: 'size', gcs: 10, s3: 1 }, { field: 'crc32c', gcs: 'AAAAAA==', s3: 'CCCCCC==' }] }],
+    // Verify compares the HEAD's provenance, never the bytes: an object S3 cannot read without a restore verifies like any other.
+    ['in sync in an archive class (GLACIER)', head({ storageClass: 'GLACIER', archived: true }), undefined, undefined],
+    ['stale in an archive class (DEEP_ARCHIVE)', head({ storageClass: 'DEEP_ARCHIVE', archived: true, generation: '1600000000000000' }), 'staleInS3', { s3Generation: '1600000000000000' }],
   ])('%s', (_label, h, kind, fields) => {
     const d = compare('gs://b/a', gcs('a'), 'k', h);
     expect(d?.kind).toBe(kind);
@@ -94,6 +97,32 @@ describe('runVerify', () => {
     expect(result.extraInS3.map((d) => d.key)).toEqual(['kp/x', 'kp/y']);
     expect(result.complete).toBe(true);
     expect(found).toHaveLength(6);
+  });
+
+  it.each([
+    ['uploads in progress', async () => ({ count: 2, oldestInitiated: '2026-01-01T00:00:00.000Z' }), { count: 2, oldestInitiated: '2026-01-01T00:00:00.000Z' }],
+    ['a listing that fails', async () => Promise.reject(new Error('S3 ListMultipartUploads failed: AccessDenied')), { error: 'S3 ListMultipartUploads failed: AccessDenied' }],
+  ])('reports %s under KEY_PREFIX + PREFIX as information: never a difference', async (_label, uploadsInProgress, expected) => {
+    const source = ['p/a'].map((n) => gcs(n));
+    const sink = ['kp/p/a'].map((n) => s3(n));
+    const listers = fakeListers(source, sink);
+    const asked: string[] = [];
+    const result = await runVerify(
+      {
+        bucket: 'b',
+        prefix: 'p/',
+        keyPrefix: 'kp/',
+        ...listers,
+        sinkLister: { ...listers.sinkLister, uploadsInProgress: (prefix: string) => (asked.push(prefix), uploadsInProgress()) },
+        head: async (key) => head({ key }),
+        concurrency: 1,
+      },
+      new AbortController().signal,
+    );
+    expect(asked).toEqual(['kp/p/']);
+    expect(result.uploadsInProgress).toEqual(expected);
+    expect(result.inSync).toBe(1);
+    expect(result.complete).toBe(true);
   });
 
   it('a failed HEAD is an error of that object, not the end of the audit', async () => {

@@ -54,6 +54,38 @@ describe('walkListings with filters', () => {
   });
 });
 
+describe('walkListings over a task\'s ranges', () => {
+  const visit = async (ranges: Array<{ start?: string; end?: string }>) => {
+    const { sourceLister, sinkLister, reads } = dataset();
+    const visited: string[] = [];
+    const counts = createListingCounts();
+    const result = await walkListings(
+      { bucket: 'b', prefix: 'p/', keyPrefix: KP, sourceLister, sinkLister, concurrency: 2, shard: { index: 0, count: 2, ranges }, counts },
+      (entry) => {
+        visited.push(entry.name);
+        return undefined;
+      },
+      new AbortController().signal,
+    );
+    return { result, visited, counts, reads };
+  };
+
+  it('lists the ranges in turn, on both sides, and nothing between them', async () => {
+    const { result, visited, counts, reads } = await visit([{ end: 'p/keep-2' }, { start: 'p/keep-5', end: 'p/keep-7' }, { start: 'p/tmp/b' }]);
+    expect(result.listingDone).toBe(true);
+    expect(visited).toEqual(['p/cache-1', 'p/cache-2', 'p/cache/x', 'p/keep-0', 'p/keep-1', 'p/keep-5', 'p/keep-6', 'p/tmp/b', 'p/tmp/c', 'p/tmp/extra']);
+    expect(counts).toMatchObject({ listedGcs: 9, listedS3: 5, otherShards: 0 });
+    expect(reads).toEqual({ source: 9, sink: 5 });
+  });
+
+  it('a task whose pieces are all empty lists nothing', async () => {
+    const { result, visited, reads } = await visit([]);
+    expect(result.listingDone).toBe(true);
+    expect(visited).toEqual([]);
+    expect(reads).toEqual({ source: 0, sink: 0 });
+  });
+});
+
 describe('backfill and verify leave excluded names alone', () => {
   it('backfill copies none of them and counts none as extra', async () => {
     const { sourceLister, sinkLister } = dataset();

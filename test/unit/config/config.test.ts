@@ -41,6 +41,20 @@ describe('parseConfig', () => {
     [{ STORAGE_EMULATOR_HOST: '127.0.0.1:4443' }, (c: ReturnType<typeof parse>) => c.gcs.endpoint, 'http://127.0.0.1:4443'],
     [{ LOG_LEVEL: 'DEBUG' }, (c: ReturnType<typeof parse>) => c.logLevel, 'debug'],
     [{ PUBSUB_SUBSCRIPTION: 'sub', GOOGLE_CLOUD_PROJECT: 'p' }, (c: ReturnType<typeof parse>) => c.pubsub.subscription, 'projects/p/subscriptions/sub'],
+    [{}, (c: ReturnType<typeof parse>) => [c.s3.settings, c.transfer.maxBytesPerSecond], [{}, undefined]],
+    [{ S3_STORAGE_CLASS: 'deep_archive' }, (c: ReturnType<typeof parse>) => c.s3.settings.storageClass, 'DEEP_ARCHIVE'],
+    [{ S3_STORAGE_CLASS: 'GLACIER_IR' }, (c: ReturnType<typeof parse>) => c.s3.settings.storageClass, 'GLACIER_IR'],
+    [{ S3_SSE: 'AES256' }, (c: ReturnType<typeof parse>) => c.s3.settings, { sse: 'AES256' }],
+    [
+      { S3_SSE: 'aws:kms', S3_SSE_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', S3_SSE_BUCKET_KEY: 'true' },
+      (c: ReturnType<typeof parse>) => c.s3.settings,
+      { sse: 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', bucketKey: true },
+    ],
+    [{ S3_SSE: 'AWS:KMS', S3_SSE_KMS_KEY_ID: 'alias/gcs2s3' }, (c: ReturnType<typeof parse>) => c.s3.settings, { sse: 'aws:kms', kmsKeyId: 'alias/gcs2s3' }],
+    [{ MAX_BYTES_PER_SECOND: '1048576' }, (c: ReturnType<typeof parse>) => c.transfer.maxBytesPerSecond, 1048576],
+    [{ MAX_BYTES_PER_SECOND: '10M' }, (c: ReturnType<typeof parse>) => c.transfer.maxBytesPerSecond, 10 * 1048576],
+    [{ MAX_BYTES_PER_SECOND: '1.5MiB' }, (c: ReturnType<typeof parse>) => c.transfer.maxBytesPerSecond, 1.5 * 1048576],
+    [{ MAX_BYTES_PER_SECOND: 'off' }, (c: ReturnType<typeof parse>) => c.transfer.maxBytesPerSecond, undefined],
   ])('reads %o', (env, pick, expected) => {
     expect(pick(parse({ ...base, ...env } as Record<string, string>))).toEqual(expected);
   });
@@ -71,6 +85,18 @@ describe('parseConfig', () => {
     [{ PUSH_AUTH: 'off' }, 'serve', 'PUSH_AUTH', /enabled" or "disabled/],
     [{ PORT: '70000' }, 'serve', 'PORT', /1 to 65535/],
     [{ PUSH_REQUEST_TIMEOUT_SECONDS: '0' }, 'serve', 'PUSH_REQUEST_TIMEOUT_SECONDS', /1 to 3600/],
+    [{ S3_STORAGE_CLASS: 'COLD' }, 'copy', 'S3_STORAGE_CLASS', /one of STANDARD, .*DEEP_ARCHIVE.*, got "COLD"/],
+    [{ S3_STORAGE_CLASS: 'GLACIER-IR' }, 'backfill', 'S3_STORAGE_CLASS', /got "GLACIER-IR"/],
+    [{ S3_SSE: 'kms' }, 'copy', 'S3_SSE', /AES256 or aws:kms/],
+    [{ S3_SSE_KMS_KEY_ID: 'alias/k' }, 'copy', 'S3_SSE_KMS_KEY_ID', /needs S3_SSE=aws:kms \(S3_SSE is unset\)/],
+    [{ S3_SSE: 'AES256', S3_SSE_KMS_KEY_ID: 'alias/k' }, 'pull', 'S3_SSE_KMS_KEY_ID', /needs S3_SSE=aws:kms \(S3_SSE is "AES256"\)/],
+    [{ S3_SSE: 'aws:kms', S3_SSE_KMS_KEY_ID: 'two words' }, 'copy', 'S3_SSE_KMS_KEY_ID', /KMS key id/],
+    [{ S3_SSE_BUCKET_KEY: 'true' }, 'copy', 'S3_SSE_BUCKET_KEY', /needs S3_SSE=aws:kms/],
+    [{ S3_SSE: 'aws:kms', S3_SSE_BUCKET_KEY: 'sometimes' }, 'copy', 'S3_SSE_BUCKET_KEY', /true or false/],
+    [{ MAX_BYTES_PER_SECOND: '10 MB/s' }, 'backfill', 'MAX_BYTES_PER_SECOND', /rate like 10M/],
+    [{ MAX_BYTES_PER_SECOND: '-5' }, 'backfill', 'MAX_BYTES_PER_SECOND', /rate like 10M/],
+    [{ MAX_BYTES_PER_SECOND: '08:00,512k 18:00,off' }, 'backfill', 'MAX_BYTES_PER_SECOND', /rate like 10M/],
+    [{ MAX_BYTES_PER_SECOND: '0.1' }, 'backfill', 'MAX_BYTES_PER_SECOND', /under 1 byte per second/],
   ] as const)('rejects %o for %s, naming %s', (env, command, setting, problem) => {
     let caught: unknown;
     try {

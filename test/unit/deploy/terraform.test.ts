@@ -529,6 +529,24 @@ describe('AWS: least privilege on the destination', () => {
     expect(aws.locals.get('objects_arn')).toBe('${local.bucket_arn}/${var.key_prefix}*');
   });
 
+  it('KMS: exactly kms:GenerateDataKey and kms:Decrypt, on the one key given, in one statement that exists only when a key is given', () => {
+    const statements = statementsOf(byName('modules/aws-destination').data.get('aws_iam_policy_document.worker')!);
+    const kms = statements.filter((s) => strings(s.statement.actions).some((a) => a.startsWith('kms:')));
+    expect(kms).toHaveLength(1);
+    const [grant] = kms;
+    // Only the actions S3 calls on the role's behalf for SSE-KMS writes, multipart uploads and CopyObject.
+    expect(strings(grant!.statement.actions).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    // Only that key: the statement's resource is the for_each value, which is the key ARN itself...
+    expect(strings(grant!.statement.resources)).toEqual(['${statement.value}']);
+    // ...and for_each yields nothing without a key, the key ARN alone with one.
+    expect(grant!.dynamic).toBe(true);
+    expect(grant!.forEach).toBe('${var.kms_key_arn == null ? [] : [var.kms_key_arn]}');
+    expect(grant!.statement.effect).toBe('Allow');
+    expect(conditionsOf(grant!.statement)).toEqual([]);
+    // The variable refuses aliases and bare ids, which an IAM policy cannot name as a resource.
+    expect(JSON.stringify(byName('modules/aws-destination').variables.get('kms_key_arn'))).toContain(':key/');
+  });
+
   it('grants DeleteObject only when deletes are replicated, KMS only when a key is given', () => {
     const statements = statementsOf(byName('modules/aws-destination').data.get('aws_iam_policy_document.worker')!);
     const gate = (action: string): string | undefined => statements.find((s) => strings(s.statement.actions).includes(action))?.forEach;
@@ -618,6 +636,27 @@ describe('Google Cloud: the worker containers', () => {
     const template = body(resource.template);
     return body((nested ? body(template.template) : template).containers);
   };
+
+  it('passes storage class, SSE, the Bucket Key option and the bandwidth limit to the service and the jobs, each only when set', () => {
+    const worker = String(gcp().locals.get('worker_env'));
+    const passed: Record<string, string> = {
+      S3_STORAGE_CLASS: 'var.s3_storage_class',
+      S3_SSE: 'var.s3_sse',
+      S3_SSE_KMS_KEY_ID: 'var.s3_sse_kms_key_id',
+      S3_SSE_BUCKET_KEY: 'var.s3_sse_bucket_key == null ? null : tostring(var.s3_sse_bucket_key)',
+      MAX_BYTES_PER_SECOND: 'var.max_bytes_per_second',
+    };
+    for (const [name, value] of Object.entries(passed)) {
+      expect(knownVariables.has(name), name).toBe(true);
+      expect(worker).toMatch(new RegExp(`\\b${name}\\s*=\\s*${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+      expect(gcp().variables.get(value.split(' ')[0]!.replace(/^var\./, '')), name).toMatchObject({ default: null });
+    }
+    // Unset (null) values are dropped, so the worker's own defaults apply.
+    expect(worker).toMatch(/^\$\{\{ for k, v in merge\(var\.env, \{[\s\S]*\}\) : k => v if v != null \}\}$/);
+    // The pass-through map cannot set them behind the module's back.
+    const refused = JSON.stringify(gcp().variables.get('env'));
+    for (const name of Object.keys(passed)) expect(refused).toMatch(new RegExp(`\\\\"${name}\\\\"`));
+  });
 
   it('passes every variable src/config/config.ts requires, and only variables it reads', () => {
     expect(requiredEverywhere).toEqual(expect.arrayContaining(['AWS_ROLE_ARN', 'S3_BUCKET']));
@@ -819,6 +858,8 @@ describe('inputs are validated where they enter', () => {
     ['modules/gcp-replicator', 'backfill_task_timeout', ['86400s', '3600s'], ['24h', '1.5s', '']],
     ['modules/gcp-replicator', 'retry_minimum_backoff', ['10s', '0.5s'], ['10', '1m']],
     ['modules/gcp-replicator', 'labels', ['team', 'cost-center_1', 'équipe'], ['Team', '1team']],
+    ['modules/gcp-replicator', 'max_bytes_per_second', ['10M', '512k', '1048576', '1.5MiB', 'off'], ['10 MB/s', 'fast', '-1', '08:00,512k']],
+    ['modules/gcp-replicator', 's3_sse_kms_key_id', ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab', 'alias/gcs2s3', '1234abcd-12ab-34cd'], ['two words', '']],
     ['modules/aws-destination', 'kms_key_arn', ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd'], ['arn:aws:kms:us-east-1:123456789012:alias/s3', '1234abcd-12ab']],
     ['modules/monitoring', 'service_name', ['gcs2s3', 'a'], ['Gcs2s3', 'gcs2s3-', '-x']],
     ['modules/monitoring', 'verify_job_name', ['gcs2s3-verify'], ['gcs2s3_verify']],

@@ -8,18 +8,18 @@ const NO_DELETES = /deletes are not replicated \(REPLICATE_DELETES=false\)/;
 
 /** Every CloudEvent fixture: the result without and with REPLICATE_DELETES. */
 const FIXTURES: Array<[file: string, withoutDeletes: unknown, withDeletes?: unknown]> = [
-  ['cloudevents/finalized.json', { type: 'event', event: { kind: 'finalize', ref: REF, eventTime: '2020-04-23T07:38:57.772Z', timeCreated: CREATED } }],
-  ['cloudevents/metadataUpdated.json', { type: 'event', event: { kind: 'metadataUpdate', ref: REF, eventTime: '2020-04-23T08:01:10.115Z', timeCreated: CREATED } }],
+  ['cloudevents/finalized.json', { type: 'event', event: { kind: 'finalize', ref: REF, eventTime: '2020-04-23T07:38:57.772Z', timeCreated: CREATED, size: 352 } }],
+  ['cloudevents/metadataUpdated.json', { type: 'event', event: { kind: 'metadataUpdate', ref: REF, eventTime: '2020-04-23T08:01:10.115Z', timeCreated: CREATED, size: 352 } }],
   [
     'cloudevents/deleted.json',
     { type: 'ignored', reason: expect.stringMatching(NO_DELETES), ref: REF },
     // Indistinguishable from an overwrite's delete: the core's generation guard protects a newer S3 copy.
-    { type: 'event', event: { kind: 'delete', ref: REF, eventTime: '2020-04-24T10:00:01.020Z', timeCreated: CREATED } },
+    { type: 'event', event: { kind: 'delete', ref: REF, eventTime: '2020-04-24T10:00:01.020Z', timeCreated: CREATED, size: 352 } },
   ],
   [
     'cloudevents/archived.json',
     { type: 'ignored', reason: expect.stringMatching(NO_DELETES), ref: REF },
-    { type: 'event', event: { kind: 'delete', ref: REF, eventTime: '2020-04-24T10:00:01.020Z', timeCreated: CREATED } },
+    { type: 'event', event: { kind: 'delete', ref: REF, eventTime: '2020-04-24T10:00:01.020Z', timeCreated: CREATED, size: 352 } },
   ],
   [
     'cloudevents/pubsub-message-published.json',
@@ -30,7 +30,7 @@ const FIXTURES: Array<[file: string, withoutDeletes: unknown, withDeletes?: unkn
         kind: 'finalize',
         ref: { bucket: 'acme-uploads', name: 'reports/2025/Q1 cafe\u0301.pdf', generation: '1736358966947877' },
         eventTime: '2025-01-08T17:56:06.952527Z',
-        timeCreated: '2025-01-08T17:56:06.952Z',
+        timeCreated: '2025-01-08T17:56:06.952Z', size: 1028818,
       },
     },
   ],
@@ -68,7 +68,7 @@ describe('decodeStorageCloudEvent: accepted variations', () => {
   });
 
   it('drops a time that does not parse instead of failing the event', () => {
-    expect(decodeStorageCloudEvent(withData({ timeCreated: 'x' }, { time: 'later' }), ALL)).toEqual({ type: 'event', event: { kind: 'finalize', ref: REF } });
+    expect(decodeStorageCloudEvent(withData({ timeCreated: 'x' }, { time: 'later' }), ALL)).toEqual({ type: 'event', event: { kind: 'finalize', ref: REF, size: 352 } });
   });
 
   it('applies the filters', () => {

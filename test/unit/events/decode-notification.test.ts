@@ -17,7 +17,7 @@ type Expectation = Decoded | { type: 'ignored'; reason: RegExp; ref: Record<stri
 const FIXTURES: Array<[file: string, withoutDeletes: Expectation, withDeletes?: Expectation]> = [
   [
     'notifications/finalize-json-api-v1.json',
-    { type: 'event', event: { kind: 'finalize', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G1 }, eventTime: '2025-01-08T17:56:06.952527Z', timeCreated: '2025-01-08T17:56:06.952Z' } },
+    { type: 'event', event: { kind: 'finalize', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G1 }, eventTime: '2025-01-08T17:56:06.952527Z', timeCreated: '2025-01-08T17:56:06.952Z', size: 1028818 } },
   ],
   [
     'notifications/finalize-none.json',
@@ -25,7 +25,7 @@ const FIXTURES: Array<[file: string, withoutDeletes: Expectation, withDeletes?: 
   ],
   [
     'notifications/finalize-overwrote.json',
-    { type: 'event', event: { kind: 'finalize', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 }, eventTime: '2025-01-08T17:56:52.351204Z', timeCreated: '2025-01-08T17:56:52.345Z' } },
+    { type: 'event', event: { kind: 'finalize', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 }, eventTime: '2025-01-08T17:56:52.351204Z', timeCreated: '2025-01-08T17:56:52.345Z', size: 1030001 } },
   ],
   [
     'notifications/delete-overwritten.json',
@@ -40,20 +40,20 @@ const FIXTURES: Array<[file: string, withoutDeletes: Expectation, withDeletes?: 
   [
     'notifications/delete.json',
     { type: 'ignored', reason: NO_DELETES, ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 } },
-    { type: 'event', event: { kind: 'delete', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 }, eventTime: '2025-01-09T09:12:40.118230Z', timeCreated: '2025-01-08T17:56:52.345Z' } },
+    { type: 'event', event: { kind: 'delete', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 }, eventTime: '2025-01-09T09:12:40.118230Z', timeCreated: '2025-01-08T17:56:52.345Z', size: 1030001 } },
   ],
   [
     'notifications/archive.json',
     { type: 'ignored', reason: NO_DELETES, ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 } },
-    { type: 'event', event: { kind: 'delete', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 }, eventTime: '2025-01-09T09:12:40.118230Z', timeCreated: '2025-01-08T17:56:52.345Z' } },
+    { type: 'event', event: { kind: 'delete', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G2 }, eventTime: '2025-01-09T09:12:40.118230Z', timeCreated: '2025-01-08T17:56:52.345Z', size: 1030001 } },
   ],
   [
     'notifications/metadata-update.json',
-    { type: 'event', event: { kind: 'metadataUpdate', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G1 }, eventTime: '2025-01-08T18:02:11.400102Z', timeCreated: '2025-01-08T17:56:06.952Z' } },
+    { type: 'event', event: { kind: 'metadataUpdate', ref: { bucket: DOC_BUCKET, name: DOC_NAME, generation: G1 }, eventTime: '2025-01-08T18:02:11.400102Z', timeCreated: '2025-01-08T17:56:06.952Z', size: 1028818 } },
   ],
   [
     'notifications/fake-gcs-server/finalize.json',
-    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'src-bucket', name: 'photos/cat.jpg', generation: '1795874419917977' }, eventTime: '2026-11-28T14:00:19Z', timeCreated: '2026-11-28T14:00:19.917854Z' } },
+    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'src-bucket', name: 'photos/cat.jpg', generation: '1795874419917977' }, eventTime: '2026-11-28T14:00:19Z', timeCreated: '2026-11-28T14:00:19.917854Z', size: 2 } },
   ],
   [
     'notifications/fake-gcs-server/overwrite-delete.json',
@@ -62,16 +62,16 @@ const FIXTURES: Array<[file: string, withoutDeletes: Expectation, withDeletes?: 
   ],
   [
     'notifications/fake-gcs-server/overwrite-finalize.json',
-    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'src-bucket', name: 'photos/cat.jpg', generation: '1795874421452628' }, eventTime: '2026-11-28T14:00:21Z', timeCreated: '2026-11-28T14:00:21.452575Z' } },
+    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'src-bucket', name: 'photos/cat.jpg', generation: '1795874421452628' }, eventTime: '2026-11-28T14:00:21Z', timeCreated: '2026-11-28T14:00:21.452575Z', size: 2 } },
   ],
   [
     'notifications/fake-gcs-server/metadata-update.json',
-    { type: 'event', event: { kind: 'metadataUpdate', ref: { bucket: 'src-bucket', name: 'docs/hello world.txt', generation: '1795874384755012' }, eventTime: '2026-11-28T13:59:57Z', timeCreated: '2026-11-28T13:59:44.754694Z' } },
+    { type: 'event', event: { kind: 'metadataUpdate', ref: { bucket: 'src-bucket', name: 'docs/hello world.txt', generation: '1795874384755012' }, eventTime: '2026-11-28T13:59:57Z', timeCreated: '2026-11-28T13:59:44.754694Z', size: 11 } },
   ],
   [
     'notifications/fake-gcs-server/delete.json',
     { type: 'ignored', reason: NO_DELETES, ref: { bucket: 'src-bucket', name: 'docs/hello world.txt', generation: '1795874384755012' } },
-    { type: 'event', event: { kind: 'delete', ref: { bucket: 'src-bucket', name: 'docs/hello world.txt', generation: '1795874384755012' }, eventTime: '2026-11-28T13:59:59Z', timeCreated: '2026-11-28T13:59:44.754694Z' } },
+    { type: 'event', event: { kind: 'delete', ref: { bucket: 'src-bucket', name: 'docs/hello world.txt', generation: '1795874384755012' }, eventTime: '2026-11-28T13:59:59Z', timeCreated: '2026-11-28T13:59:44.754694Z', size: 0 } },
   ],
   [
     'notifications/fake-gcs-server/versioned-overwrite-archive.json',
@@ -80,16 +80,16 @@ const FIXTURES: Array<[file: string, withoutDeletes: Expectation, withDeletes?: 
   ],
   [
     'notifications/fake-gcs-server/versioned-overwrite-finalize.json',
-    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'ver-bucket', name: 'v.txt', generation: '1795874403201234' }, eventTime: '2026-11-28T14:00:03Z', timeCreated: '2026-11-28T14:00:03.201181Z' } },
+    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'ver-bucket', name: 'v.txt', generation: '1795874403201234' }, eventTime: '2026-11-28T14:00:03Z', timeCreated: '2026-11-28T14:00:03.201181Z', size: 3 } },
   ],
   [
     'notifications/fake-gcs-server/versioned-delete-archive.json',
     { type: 'ignored', reason: NO_DELETES, ref: { bucket: 'ver-bucket', name: 'v.txt', generation: '1795874403201234' } },
-    { type: 'event', event: { kind: 'delete', ref: { bucket: 'ver-bucket', name: 'v.txt', generation: '1795874403201234' }, eventTime: '2026-11-28T14:00:04Z', timeCreated: '2026-11-28T14:00:03.201181Z' } },
+    { type: 'event', event: { kind: 'delete', ref: { bucket: 'ver-bucket', name: 'v.txt', generation: '1795874403201234' }, eventTime: '2026-11-28T14:00:04Z', timeCreated: '2026-11-28T14:00:03.201181Z', size: 0 } },
   ],
   [
     'notifications/fake-gcs-server/finalize-gzip.json',
-    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'src-bucket', name: 'logs/a.json.gz', generation: '1795874406903994' }, eventTime: '2026-11-28T14:00:06Z', timeCreated: '2026-11-28T14:00:06.903983Z' } },
+    { type: 'event', event: { kind: 'finalize', ref: { bucket: 'src-bucket', name: 'logs/a.json.gz', generation: '1795874406903994' }, eventTime: '2026-11-28T14:00:06Z', timeCreated: '2026-11-28T14:00:06.903983Z', size: 27 } },
   ],
   [
     'notifications/fake-gcs-server/registry-none.json',

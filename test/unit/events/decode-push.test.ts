@@ -15,7 +15,7 @@ const FIXTURES = [
     expected: {
       type: 'event',
       messageId: '13500356927496703',
-      event: { kind: 'finalize', ref: { ...DOC_REF, generation: '1736358966947877' }, eventTime: '2025-01-08T17:56:06.952527Z', timeCreated: '2025-01-08T17:56:06.952Z' },
+      event: { kind: 'finalize', ref: { ...DOC_REF, generation: '1736358966947877' }, eventTime: '2025-01-08T17:56:06.952527Z', timeCreated: '2025-01-08T17:56:06.952Z', size: 1028818 },
     },
   },
   {
@@ -24,7 +24,7 @@ const FIXTURES = [
     expected: {
       type: 'event',
       messageId: '1',
-      event: { kind: 'finalize', ref: { ...CAFE_REF, generation: '1795874529370127' }, eventTime: '2026-11-28T14:02:09Z', timeCreated: '2026-11-28T14:02:09.370105Z' },
+      event: { kind: 'finalize', ref: { ...CAFE_REF, generation: '1795874529370127' }, eventTime: '2026-11-28T14:02:09Z', timeCreated: '2026-11-28T14:02:09.370105Z', size: 5 },
     },
   },
   {
@@ -38,7 +38,7 @@ const FIXTURES = [
     expected: {
       type: 'event',
       messageId: '1',
-      event: { kind: 'finalize', ref: { ...CAFE_REF, generation: '1795874529370127' }, eventTime: '2026-11-28T14:02:09Z', timeCreated: '2026-11-28T14:02:09.370105Z' },
+      event: { kind: 'finalize', ref: { ...CAFE_REF, generation: '1795874529370127' }, eventTime: '2026-11-28T14:02:09Z', timeCreated: '2026-11-28T14:02:09.370105Z', size: 5 },
     },
   },
   {

@@ -38,6 +38,20 @@ describe('gcs2s3 command line', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  const ok = { AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/r', S3_BUCKET: 'b-ok' };
+  it.each<[string[], Record<string, string>, RegExp]>([
+    [['copy', 'gs://bkt/o'], { ...ok, S3_STORAGE_CLASS: 'COLD' }, /^gcs2s3 copy: S3_STORAGE_CLASS: must be one of STANDARD, /],
+    [['backfill', 'gs://bkt'], { ...ok, S3_SSE_KMS_KEY_ID: 'alias/k' }, /^gcs2s3 backfill: S3_SSE_KMS_KEY_ID: needs S3_SSE=aws:kms/],
+    [['pull'], { ...ok, S3_SSE: 'AES256', S3_SSE_KMS_KEY_ID: 'alias/k' }, /^gcs2s3 pull: S3_SSE_KMS_KEY_ID: needs S3_SSE=aws:kms \(S3_SSE is "AES256"\)/],
+    [['serve'], { ...ok, MAX_BYTES_PER_SECOND: '10 MB/s' }, /^gcs2s3 serve: MAX_BYTES_PER_SECOND: must be a rate like 10M/],
+    [['backfill', 'gs://bkt', '--bwlimit', 'fast'], ok, /^gcs2s3 backfill: --bwlimit: must be a rate like 10M/],
+  ])('%j with a bad destination setting: one line naming it, exit 2', async (argv, env, message) => {
+    const r = await run(argv, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('checks configuration before any network call', async () => {
     const r = await run(['pull'], { AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/r', S3_BUCKET: 'b-ok' });
     expect(r).toMatchObject({ code: 2, stderr: expect.stringMatching(/^gcs2s3 pull: PUBSUB_SUBSCRIPTION: is required for pull/) });

@@ -384,3 +384,42 @@ describe('replicateObject: a metadata update never replaces a newer generation',
     expect(sink.objects.get('o')!.spec.metadata['gcs-generation']).toBe(m!.generation);
   });
 });
+
+describe('replicateObject: objects in archive storage classes (GLACIER, DEEP_ARCHIVE)', () => {
+  it('skips an archived copy of the same generation from its HEAD alone: no byte is read anywhere', async () => {
+    const { source, sink, deps } = setup('');
+    const g1 = source.put('src', 'o', Buffer.from('archived bytes'));
+    await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
+    sink.archivedKeys.add('o');
+    const readsBefore = source.reads;
+    const again = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
+    expect(again).toMatchObject({ status: 'skipped', reason: 'already-current' });
+    expect(source.reads).toBe(readsBefore);
+    // The Sink port has no read at all: the archived object is untouched.
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('archived bytes');
+  });
+
+  it('applies a metadata change to an archived copy by writing it again from GCS, never by an in-place copy', async () => {
+    const { source, sink, deps } = setup('');
+    const g1 = source.put('src', 'o', Buffer.from('cold'), { contentType: 'text/plain' });
+    await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
+    sink.archivedKeys.add('o');
+    source.patch('src', 'o', { contentType: 'application/json', metadata: { tier: 'cold' } });
+    const updated = await replicateObject({ kind: 'metadataUpdate', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
+    expect(updated).toMatchObject({ status: 'updated' });
+    const stored = sink.objects.get('o')!;
+    expect(stored.bytes.toString()).toBe('cold');
+    expect(stored.spec).toMatchObject({ contentType: 'application/json', metadata: { tier: 'cold', 'gcs-generation': g1.generation, 'gcs-metageneration': '2' } });
+  });
+
+  it('a newer generation replaces an archived copy of an older one', async () => {
+    const { source, sink, deps } = setup('');
+    const g1 = source.put('src', 'o', Buffer.from('old'));
+    await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g1.generation } }, deps, signal);
+    sink.archivedKeys.add('o');
+    const g2 = source.put('src', 'o', Buffer.from('new'));
+    const copied = await replicateObject({ kind: 'finalize', ref: { bucket: 'src', name: 'o', generation: g2.generation } }, deps, signal);
+    expect(copied).toMatchObject({ status: 'copied', generation: g2.generation });
+    expect(sink.objects.get('o')!.bytes.toString()).toBe('new');
+  });
+});

@@ -25,7 +25,7 @@ describe('VerifyingStream', () => {
 
   it.each([
     ['CRC32C', { ...good, md5Hash: undefined, crc32c: 'AAAAAA==' }, /CRC32C/],
-    ['MD5', { ...good, md5Hash: 'AAAAAAAAAAAAAAAAAAAAAA==' }, /MD5/],
+    ['MD5 (no CRC32C recorded)', { ...good, crc32c: undefined, md5Hash: 'AAAAAAAAAAAAAAAAAAAAAA==' }, /MD5/],
     ['size (short)', { ...good, size: data.length + 1 }, /read 43 bytes, GCS recorded 44/],
     ['size (long)', { ...good, size: data.length - 1 }, /read more than/],
   ])('errors instead of ending on a %s mismatch', async (_what, expected, message) => {
@@ -34,5 +34,10 @@ describe('VerifyingStream', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('with a CRC32C recorded, the CRC32C is the check: no MD5 pass (docs/decisions/md5.md)', async () => {
+    const v = new VerifyingStream({ ...good, md5Hash: 'AAAAAAAAAAAAAAAAAAAAAA==' });
+    expect(await text(Readable.from([data]).pipe(v))).toBe(data.toString());
   });
 });

@@ -75,6 +75,8 @@ describe('S3Sink.head', () => {
       sourceBucket: undefined,
       storedCrc32c: undefined,
       metageneration: undefined,
+      storageClass: 'STANDARD',
+      archived: false,
       headers: { contentType: 'text/plain', contentEncoding: undefined, contentDisposition: undefined, contentLanguage: undefined, cacheControl: undefined, metadata: {} },
     });
     s3.objects.set('encoded', { bytes: Buffer.from('x'), etag: '"e"', headers: { 'x-amz-meta-gcs-bucket': '=?UTF-8?B?YnVja2V0LcOp?=' } });
@@ -239,5 +241,58 @@ describe('S3Sink.updateMetadata and remove', () => {
     await sink.remove(key, { ifMatch: etag }, live);
     expect(s3.objects.has(key)).toBe(false);
     await sink.remove(key, { ifMatch: etag }, live);
+  });
+});
+
+describe('S3Sink: storage class and encryption on every write', () => {
+  const settings = { storageClass: 'GLACIER', sse: 'aws:kms', kmsKeyId: 'alias/replica', bucketKey: true } as const;
+  const expected = {
+    'x-amz-storage-class': 'GLACIER',
+    'x-amz-server-side-encryption': 'aws:kms',
+    'x-amz-server-side-encryption-aws-kms-key-id': 'alias/replica',
+    'x-amz-server-side-encryption-bucket-key-enabled': 'true',
+  };
+  let configured: S3Sink;
+  beforeEach(() => {
+    configured = new S3Sink({ client, bucket: s3.bucket, partSizeBytes: 5 * MIB, partQueueSize: 2, maxConcurrentObjects: 2, settings });
+  });
+
+  it('a single PutObject carries them', async () => {
+    const bytes = Buffer.from('cold');
+    await configured.write('one', () => Readable.from([bytes]), specFor(bytes), { ifNoneMatch: '*' }, live);
+    expect(s3.objects.get('one')!.headers).toMatchObject(expected);
+  });
+
+  it('a multipart upload is created with them (UploadPart needs none for SSE-S3 or SSE-KMS)', async () => {
+    const bytes = randomBytes(11 * MIB);
+    await configured.write('big', () => Readable.from([bytes]), specFor(bytes), { ifNoneMatch: '*' }, live);
+    expect(s3.objects.get('big')!.bytes.equals(bytes)).toBe(true);
+    expect(s3.objects.get('big')!.headers).toMatchObject(expected);
+    expect(s3.requests.filter((r) => r.operation === 'CreateMultipartUpload').map((r) => r.headers)).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('the in-place metadata copy names them again: a copy that did not would land in STANDARD with the bucket default encryption', async () => {
+    const bytes = Buffer.from('cold');
+    await configured.write('meta', () => Readable.from([bytes]), specFor(bytes), { ifNoneMatch: '*' }, live);
+    await configured.updateMetadata('meta', specFor(bytes, { contentType: 'text/csv' }), { ifMatch: s3.objects.get('meta')!.etag }, live);
+    expect(s3.objects.get('meta')!.headers).toMatchObject({ ...expected, 'content-type': 'text/csv', 'x-amz-metadata-directive': 'REPLACE' });
+  });
+
+  it('HEAD reports the storage class, and GLACIER as archived; STANDARD when S3 names none', async () => {
+    const bytes = Buffer.from('cold');
+    await configured.write('cold', () => Readable.from([bytes]), specFor(bytes), { ifNoneMatch: '*' }, live);
+    await write('warm', bytes);
+    expect(await configured.head('cold', live)).toMatchObject({ storageClass: 'GLACIER', archived: true, generation: '1700000000000001' });
+    expect(await sink.head('warm', live)).toMatchObject({ storageClass: 'STANDARD', archived: false });
+    // INTELLIGENT_TIERING's opt-in archive tiers: the class stays, the bytes need a restore all the same.
+    s3.objects.set('tiered', { bytes, etag: '"t"', headers: { 'x-amz-storage-class': 'INTELLIGENT_TIERING', 'x-amz-archive-status': 'DEEP_ARCHIVE_ACCESS' } });
+    expect(await sink.head('tiered', live)).toMatchObject({ storageClass: 'INTELLIGENT_TIERING', archived: true });
+  });
+
+  it('writes without settings send none of these headers (the bucket defaults apply)', async () => {
+    const bytes = Buffer.from('plain');
+    await write('plain', bytes);
+    const sent = Object.keys(s3.objects.get('plain')!.headers);
+    expect(sent.filter((h) => h.startsWith('x-amz-storage-class') || h.startsWith('x-amz-server-side-encryption'))).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { crc32cBase64, VerifyingStream } from '../../../src/replicate/verify-str
 import { PartBufferPool } from '../../../src/sink/part-buffer-pool.js';
 import { MIB } from '../../../src/sink/part-size.js';
 import { MARKER_PART } from '../../../src/sink/resumable-upload.js';
-import { StreamUpload } from '../../../src/sink/stream-upload.js';
+import { StreamUpload, type ObjectHeaders } from '../../../src/sink/stream-upload.js';
 import { FakeS3Server, s3Error, type S3Request } from '../../support/fake-s3-server.js';
 
 const KEY = 'dir/object.bin';
@@ -308,7 +308,7 @@ describe('StreamUpload: resuming a large upload', () => {
   const gen1 = { ContentType: 'application/octet-stream', Metadata: { 'gcs-generation': '1', 'gcs-bucket': 'src' } };
 
   /** A resumable upload of `bytes` whose body records where it was opened. */
-  function resumable(bytes: Buffer, options: { headers?: typeof gen1; bufferBytes?: number; queueSize?: number } = {}) {
+  function resumable(bytes: Buffer, options: { headers?: ObjectHeaders; bufferBytes?: number; queueSize?: number } = {}) {
     const starts: number[] = [];
     const upload = new StreamUpload({
       client,
@@ -327,7 +327,7 @@ describe('StreamUpload: resuming a large upload', () => {
   }
 
   /** The first attempt fails at part `failAt` with a 500 (transient), after the parts before it landed. */
-  async function failFirstAttempt(bytes: Buffer, failAt: number, headers = gen1): Promise<void> {
+  async function failFirstAttempt(bytes: Buffer, failAt: number, headers: ObjectHeaders = gen1): Promise<void> {
     s3.intercept = (r) => (r.partNumber === failAt ? s3Error(500, 'InternalError') : undefined);
     await expect(resumable(bytes, { headers }).upload.done(live)).rejects.toMatchObject({ name: 'InternalError' });
     s3.intercept = undefined;
@@ -403,6 +403,38 @@ describe('StreamUpload: resuming a large upload', () => {
     expect(s3.uploads.get(staleId!)?.state).toBe('aborted');
     expect(s3.received('CreateMultipartUpload')).toHaveLength(2);
     expect(s3.objects.get(KEY)?.bytes.equals(second)).toBe(true);
+  });
+
+  it.each([
+    ['another storage class', { StorageClass: 'STANDARD_IA' }],
+    ['no storage class (the bucket default) instead of one', { StorageClass: undefined }],
+    ['other encryption', { ServerSideEncryption: 'AES256', SSEKMSKeyId: undefined }],
+    ['another KMS key', { SSEKMSKeyId: 'alias/other' }],
+    ['the Bucket Key setting changed', { BucketKeyEnabled: false }],
+  ] as const)('the same bytes and generation with %s: the upload made with the old settings is aborted, not resumed', async (_label, change) => {
+    const settings: ObjectHeaders = { StorageClass: 'GLACIER', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/replica', BucketKeyEnabled: true };
+    const bytes = randomBytes(6 * PART);
+    await failFirstAttempt(bytes, 4, { ...gen1, ...settings });
+    const [staleId] = [...s3.uploads.keys()];
+
+    const now: ObjectHeaders = { ...gen1, ...settings, ...change };
+    const { upload, starts } = resumable(bytes, { headers: now });
+    await upload.done(live);
+    expect(starts).toEqual([0]);
+    expect(s3.uploads.get(staleId!)?.state).toBe('aborted');
+    const created = s3.received('CreateMultipartUpload').at(-1)!.headers;
+    expect([created['x-amz-storage-class'], created['x-amz-server-side-encryption']]).toEqual([now.StorageClass, now.ServerSideEncryption]);
+    expect(s3.objects.get(KEY)?.bytes.equals(bytes)).toBe(true);
+  });
+
+  it('the same settings resume: storage class and encryption are part of the fingerprint, not noise in it', async () => {
+    const settings: ObjectHeaders = { StorageClass: 'GLACIER', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/replica' };
+    const bytes = randomBytes(6 * PART);
+    await failFirstAttempt(bytes, 4, { ...gen1, ...settings });
+    const { upload, starts } = resumable(bytes, { headers: { ...gen1, ...settings } });
+    await upload.done(live);
+    expect(starts).toEqual([3 * PART]);
+    expect(s3.objects.get(KEY)?.headers).toMatchObject({ 'x-amz-storage-class': 'GLACIER', 'x-amz-server-side-encryption-aws-kms-key-id': 'alias/replica' });
   });
 
   it("bytes S3 holds that are not GCS's fail the full-object CRC32C at completion: the upload is aborted, never completed", async () => {
