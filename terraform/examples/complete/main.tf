@@ -41,6 +41,12 @@ module "gcp" {
   backfill_tasks    = var.backfill_tasks
   env               = var.worker_env
 
+  # Where copies land and how fast (README: "Storage class, encryption and
+  # bandwidth"). SSE-KMS with kms_key_arn below is the bucket's default
+  # encryption, so the worker need not name the key itself.
+  s3_storage_class     = var.s3_storage_class
+  max_bytes_per_second = var.max_bytes_per_second
+
   depends_on = [google_project_service.apis]
 }
 

@@ -80,6 +80,18 @@ variable "kms_key_arn" {
   default     = null
 }
 
+variable "s3_storage_class" {
+  description = "Storage class of every object written (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, DEEP_ARCHIVE, ...). Default null: STANDARD."
+  type        = string
+  default     = null
+}
+
+variable "max_bytes_per_second" {
+  description = "Per-process bandwidth limit of the service's instances and each backfill task (\"10M\" = 10 MiB/s). Default null: no limit."
+  type        = string
+  default     = null
+}
+
 variable "backfill_tasks" {
   description = "Parallel tasks of the backfill and verify jobs."
   type        = number
