@@ -2,6 +2,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from
 import { inRange, pastEnd, s3StartAfter, type KeyRange } from '../backfill/key-range.js';
 import type { ListedSinkObject, SinkLister, UploadsInProgress } from '../backfill/ports.js';
 import { paginate, type Page } from '../backfill/paginate.js';
+import { compareUtf8 } from '../backfill/utf8-order.js';
 import { classifyS3Error } from './s3-errors.js';
 
 export interface S3ListerOptions {
@@ -72,7 +73,8 @@ export class S3Lister implements SinkLister {
         for (const upload of page.Uploads ?? []) {
           const key = encoded ? decodeUrlKey(upload.Key ?? '') : (upload.Key ?? '');
           if (!key.startsWith(prefix)) {
-            past ||= key > prefix;
+            // S3 lists keys in UTF-8 byte order, which JavaScript's < does not follow past U+FFFF.
+            past ||= compareUtf8(key, prefix) > 0;
             continue;
           }
           count++;
