@@ -1,14 +1,13 @@
 import {
   AbortMultipartUploadCommand,
-  ListMultipartUploadsCommand,
   ListPartsCommand,
-  type MultipartUpload,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { crc32c } from '@node-rs/crc32';
 import { crc32cBase64 } from '../replicate/verify-stream.js';
 import { S3_MAX_PARTS } from './part-size.js';
 import { s3StatusOf } from './s3-errors.js';
+import { multipartUploads } from './s3-lister.js';
 
 /**
  * The part number that holds an upload's fingerprint, never part of the
@@ -123,21 +122,15 @@ export interface ListedUpload {
 export async function listUploadsAt(options: UploadsAtKey): Promise<ListedUpload[]> {
   const { client, bucket, key, signal } = options;
   const ids: ListedUpload[] = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  for (;;) {
-    const page = await client.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-      { abortSignal: signal },
-    );
-    const uploads: MultipartUpload[] = page.Uploads ?? [];
-    for (const upload of uploads) if (upload.Key === key && upload.UploadId !== undefined) ids.push({ uploadId: upload.UploadId, initiated: upload.Initiated });
-    // Keys come in order: once past `key`, the rest are longer keys.
-    const pastKey = uploads.some((u) => u.Key !== undefined && u.Key > key);
-    if (page.IsTruncated !== true || pastKey) return ids;
-    keyMarker = page.NextKeyMarker;
-    uploadIdMarker = page.NextUploadIdMarker;
+  for await (const upload of multipartUploads(client, bucket, { prefix: key }, signal)) {
+    if (upload.key === key) {
+      if (upload.uploadId !== undefined) ids.push({ uploadId: upload.uploadId, initiated: upload.initiated });
+    } else if (upload.key > key) {
+      // Keys come in order: once past `key`, the rest are longer keys.
+      break;
+    }
   }
+  return ids;
 }
 
 /** Every part of one upload (1,000 a page); undefined when the upload no longer exists. */

@@ -1,4 +1,4 @@
-import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
 import { inRange, pastEnd, s3StartAfter, type KeyRange } from '../backfill/key-range.js';
 import type { ListedSinkObject, SinkLister, UploadsInProgress } from '../backfill/ports.js';
 import { paginate, type Page } from '../backfill/paginate.js';
@@ -63,31 +63,61 @@ export class S3Lister implements SinkLister {
     const { client, bucket } = this.#options;
     let count = 0;
     let oldest: Date | undefined;
-    let keyMarker: string | undefined;
-    let uploadIdMarker: string | undefined;
     try {
-      for (;;) {
-        const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker, EncodingType: 'url' }), { abortSignal: signal });
-        const encoded = page.EncodingType === 'url';
-        let past = false;
-        for (const upload of page.Uploads ?? []) {
-          const key = encoded ? decodeUrlKey(upload.Key ?? '') : (upload.Key ?? '');
-          if (!key.startsWith(prefix)) {
-            // S3 lists keys in UTF-8 byte order, which JavaScript's < does not follow past U+FFFF.
-            past ||= compareUtf8(key, prefix) > 0;
-            continue;
-          }
-          count++;
-          if (upload.Initiated !== undefined && (oldest === undefined || upload.Initiated < oldest)) oldest = upload.Initiated;
+      for await (const upload of multipartUploads(client, bucket, { encodeKeys: true }, signal)) {
+        if (!upload.key.startsWith(prefix)) {
+          // S3 lists keys in UTF-8 byte order, which JavaScript's < does not follow past U+FFFF.
+          if (compareUtf8(upload.key, prefix) > 0) break;
+          continue;
         }
-        if (page.IsTruncated !== true || past) break;
-        keyMarker = encoded && page.NextKeyMarker !== undefined ? decodeUrlKey(page.NextKeyMarker) : page.NextKeyMarker;
-        uploadIdMarker = page.NextUploadIdMarker;
+        count++;
+        if (upload.initiated !== undefined && (oldest === undefined || upload.initiated < oldest)) oldest = upload.initiated;
       }
     } catch (err) {
       throw classifyS3Error(err, `S3 ListMultipartUploads s3://${bucket}/${prefix}*`);
     }
     return oldest === undefined ? { count } : { count, oldestInitiated: oldest.toISOString() };
+  }
+}
+
+/** An upload in progress as ListMultipartUploads lists it, its key decoded. */
+export interface ListedMultipartUpload {
+  key: string;
+  uploadId?: string;
+  initiated?: Date;
+}
+
+/**
+ * Every upload ListMultipartUploads returns, in its order (keys in UTF-8 byte
+ * order), page after page; the caller stops early by leaving its loop.
+ * `encodeKeys` asks S3 for URL-encoded keys (which survive any character) and
+ * decodes them.
+ */
+export async function* multipartUploads(
+  client: S3Client,
+  bucket: string,
+  options: { prefix?: string; encodeKeys?: boolean },
+  signal: AbortSignal,
+): AsyncGenerator<ListedMultipartUpload> {
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const page = await client.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: options.prefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+        ...(options.encodeKeys === true ? { EncodingType: 'url' } : {}),
+      }),
+      { abortSignal: signal },
+    );
+    const decode = page.EncodingType === 'url' ? decodeUrlKey : (k: string) => k;
+    const uploads: MultipartUpload[] = page.Uploads ?? [];
+    for (const upload of uploads) yield { key: decode(upload.Key ?? ''), uploadId: upload.UploadId, initiated: upload.Initiated };
+    if (page.IsTruncated !== true) return;
+    keyMarker = page.NextKeyMarker === undefined ? undefined : decode(page.NextKeyMarker);
+    uploadIdMarker = page.NextUploadIdMarker;
   }
 }
 
