@@ -70,3 +70,16 @@ export interface UploadsInProgress {
   /** When the oldest of them was created (RFC 3339); absent when there is none. */
   oldestInitiated?: string;
 }
+
+/**
+ * The one object holding an execution's shared range plan (PLAN_BUCKET): read
+ * by every task, created once. The protocol is in shared-plan.ts.
+ */
+export interface PlanStore {
+  /** Where the object is, for messages: `gs://BUCKET/OBJECT`. */
+  readonly location: string;
+  /** The object's text and generation, or undefined when it does not exist yet. */
+  read(signal: AbortSignal): Promise<{ text: string; generation: string } | undefined>;
+  /** Creates the object only if none exists (a create-only precondition): false when one already did. */
+  create(text: string, signal: AbortSignal): Promise<boolean>;
+}

@@ -27,6 +27,8 @@ export interface PlanOptions {
   probes?: number;
   /** Ranges per task. Default PIECES_PER_TASK. */
   piecesPerTask?: number;
+  /** The plan is computed once and shared by every task (PLAN_BUCKET): it may spend a larger budget. */
+  shared?: boolean;
 }
 
 export interface RangePlan {

@@ -106,6 +106,11 @@ export interface Config {
   traceExporter: TraceExporter;
   /** CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT: this task's share of the names (backfill, verify). Default: all of them. */
   shard: Shard;
+  /**
+   * PLAN_BUCKET, CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION: where the tasks of one
+   * execution share their range plan. Set only with PLAN_BUCKET and more than one task.
+   */
+  sharedPlan?: { bucket: string; object: string };
 }
 
 export interface ParseOptions {
@@ -169,6 +174,9 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
     logFormat: v.LOG_FORMAT,
     traceExporter: v.TRACE_EXPORTER,
     shard: { index: v.CLOUD_RUN_TASK_INDEX, count: v.CLOUD_RUN_TASK_COUNT },
+    ...(v.PLAN_BUCKET === undefined || v.CLOUD_RUN_TASK_COUNT === 1 || v.CLOUD_RUN_JOB === undefined || v.CLOUD_RUN_EXECUTION === undefined
+      ? {}
+      : { sharedPlan: { bucket: v.PLAN_BUCKET, object: `${v.CLOUD_RUN_JOB}/${v.CLOUD_RUN_EXECUTION}/plan.json` } }),
   };
 }
 

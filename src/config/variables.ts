@@ -24,6 +24,7 @@ import {
   parseSubscription,
   parseUrl,
   readVar,
+  isGcsBucketName,
 } from './validators.js';
 
 /** The commands of the `gcs2s3` binary. */
@@ -225,6 +226,22 @@ const SPECS = {
   CLOUD_RUN_TASK_INDEX: optional({ help: "set by Cloud Run Jobs: this task's share is the pair of ranges numbered this when the prefix is cut into 2 × count ranges", default: '0', limits: '0–count−1', readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
     parseShard({ CLOUD_RUN_TASK_INDEX: raw, CLOUD_RUN_TASK_COUNT: ctx.read('CLOUD_RUN_TASK_COUNT') }).index,
   ),
+  PLAN_BUCKET: optional(
+    {
+      help: 'GCS bucket where the tasks of one execution share one range plan (`CLOUD_RUN_JOB/CLOUD_RUN_EXECUTION/plan.json`): task 0 samples the prefix once, the others read its plan; unset, every task samples alike',
+      default: 'none',
+      readBy: PREFIX_JOBS,
+      section: 'main',
+    },
+    (raw, ctx) => {
+      if (raw !== undefined && !isGcsBucketName(raw)) throw new ConfigError(ctx.name, `must be a GCS bucket name (3-222 of a-z 0-9 _ . -), got "${raw}"`);
+      return raw;
+    },
+  ),
+  CLOUD_RUN_JOB: optional({ help: 'set by Cloud Run Jobs: the job name; names the shared plan with `PLAN_BUCKET`', default: 'none', readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) => parsePlanPathPart(ctx, raw)),
+  CLOUD_RUN_EXECUTION: optional({ help: 'set by Cloud Run Jobs: the execution name; names the shared plan with `PLAN_BUCKET`', default: 'none', readBy: PREFIX_JOBS, section: 'main' }, (raw, ctx) =>
+    parsePlanPathPart(ctx, raw),
+  ),
   LOG_LEVEL: optional({ help: 'least severe log lines written: `debug`, `info`, `warn` or `error`', default: '`info`', readBy: CLOUD, section: 'main' }, (raw, ctx) => {
     const level = (raw ?? 'info').toLowerCase() as LogLevel;
     if (!LOG_LEVELS.includes(level)) throw new ConfigError(ctx.name, `must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
@@ -249,6 +266,17 @@ const SPECS = {
   ),
   STORAGE_EMULATOR_HOST: optional({ help: 'a GCS emulator: `http://host:port`, or `host:port`', default: 'none (GCS)', readBy: CLOUD, section: 'endpoints' }, (raw, ctx) => parseGcsEndpoint(ctx.name, raw)),
 } satisfies Record<string, VariableSpec<unknown>>;
+
+/**
+ * CLOUD_RUN_JOB or CLOUD_RUN_EXECUTION: one segment of the shared plan's object
+ * name, so required by backfill and verify when PLAN_BUCKET is set for more than one task.
+ */
+function parsePlanPathPart(ctx: ReadContext, raw: string | undefined): string | undefined {
+  const sharing = PREFIX_JOBS.includes(ctx.command) && ctx.read('PLAN_BUCKET') !== undefined && Number(ctx.read('CLOUD_RUN_TASK_COUNT') ?? '1') > 1;
+  if (raw === undefined && sharing) throw new ConfigError(ctx.name, `is required with PLAN_BUCKET and CLOUD_RUN_TASK_COUNT > 1: it names the plan object the tasks share (Cloud Run Jobs sets it)`);
+  if (raw !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/.test(raw)) throw new ConfigError(ctx.name, `must be 1-100 of A-Z a-z 0-9 _ . - (a Cloud Run name), got "${raw}"`);
+  return raw;
+}
 
 /** The parsed value of every variable, by name. */
 export type VariableValues = { [K in keyof typeof SPECS]: ReturnType<(typeof SPECS)[K]['parse']> };

@@ -8,7 +8,10 @@ import { startTicker, type ProgressDisplay } from '../backfill/progress.js';
 import { checkReportPath, writeReport } from '../backfill/report.js';
 import type { Shard } from '../backfill/shard.js';
 import { rangesOfTask } from '../backfill/key-range.js';
-import { planRanges } from '../backfill/range-planner.js';
+import { planRanges, type RangePlan } from '../backfill/range-planner.js';
+import { obtainSharedPlan, PLAN_WAIT_MS } from '../backfill/shared-plan.js';
+import { GcsPlanStore } from '../source/gcs-plan-store.js';
+import type { Storage } from '@google-cloud/storage';
 import { parseConfig, type Config } from '../config/config.js';
 import { parseRate } from '../config/destination-settings.js';
 import { parseInteger } from '../config/validators.js';
@@ -133,7 +136,7 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
   setMaxListeners(concurrency * (config.transfer.partQueueSize + 2) + 16, ctx.signal);
   let shard: Shard;
   try {
-    shard = await planShard(args, config.shard, new GcsLister(runtime.storage), logger, ctx.signal);
+    shard = await planShard({ args, config, storage: runtime.storage }, logger, ctx.signal);
   } catch (err) {
     runtime.close();
     throw err;
@@ -163,16 +166,32 @@ export async function openPrefixRun(ctx: CommandContext, spec: PrefixCommandSpec
 }
 
 /**
- * This task's ranges of names: every task samples the prefix the same way
- * (range-planner.ts) and takes its own pieces, so each lists only its ranges.
+ * This task's ranges of names. With PLAN_BUCKET, the execution's one shared
+ * plan (shared-plan.ts); without, every task samples the prefix the same way
+ * (range-planner.ts). Either way each task takes its own pieces, so each
+ * lists only its ranges.
  */
-async function planShard(args: PrefixCommandArgs, shard: Shard, prober: GcsLister, logger: Logger, signal: AbortSignal): Promise<Shard> {
+async function planShard(run: { args: PrefixCommandArgs; config: Config; storage: Storage }, logger: Logger, signal: AbortSignal): Promise<Shard> {
+  const { args, config } = run;
+  const shard = config.shard;
   if (shard.count === 1) return shard;
-  const plan = await planRanges({ bucket: args.bucket, prefix: args.prefix, count: shard.count, prober }, signal);
+  const prober = new GcsLister(run.storage);
+  const compute = (s: AbortSignal): Promise<RangePlan> => planRanges({ bucket: args.bucket, prefix: args.prefix, count: shard.count, prober, shared: config.sharedPlan !== undefined }, s);
+  let plan: RangePlan;
+  let origin: Record<string, unknown> = { source: 'sampled' };
+  if (config.sharedPlan === undefined) plan = await compute(signal);
+  else {
+    const store = new GcsPlanStore(run.storage, { ...config.sharedPlan, deadlineMs: config.network.stallTimeoutMs });
+    const onWait = ({ attempt, waitedMs }: { attempt: number; waitedMs: number }): void =>
+      logger[attempt === 1 ? 'info' : 'debug'](`task ${shard.index} waits for task 0's plan at ${store.location} (${Math.round(waitedMs / 1000)} s so far, up to ${PLAN_WAIT_MS / 60_000} min)`);
+    const shared = await obtainSharedPlan({ store, identity: { bucket: args.bucket, prefix: args.prefix, taskCount: shard.count }, taskIndex: shard.index, compute, onWait }, signal);
+    plan = shared.document;
+    origin = { source: shared.source, writtenBy: shared.document.writtenBy, object: store.location, generation: shared.generation, createdAt: shared.document.createdAt };
+  }
   const ranges = rangesOfTask(plan.boundaries, shard.count, shard.index);
   const described = ranges.map((r) => `from "${r.start ?? args.prefix}" to ${r.end === undefined ? 'the end' : `"${r.end}" (excluded)`}`);
   logger.info(`task ${shard.index} of ${shard.count} lists names ${described.length === 0 ? 'in no range (its pieces are empty)' : described.join(', then ')}`, {
-    plan: { ranges, pieces: plan.boundaries.length + 1, listCalls: plan.listCalls, estimatedObjects: plan.estimatedObjects, exact: plan.exact },
+    plan: { ...origin, ranges, pieces: plan.boundaries.length + 1, listCalls: plan.listCalls, estimatedObjects: plan.estimatedObjects, exact: plan.exact },
   });
   return { ...shard, ranges };
 }
