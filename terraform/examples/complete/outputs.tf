@@ -33,6 +33,11 @@ output "verify_command" {
   value       = "gcloud run jobs execute ${module.gcp.verify_job_name} --project ${var.gcp_project} --region ${module.gcp.region} --wait"
 }
 
+output "plan_bucket" {
+  description = "Where the backfill and verify jobs' tasks share each execution's range plan (kept 7 days)."
+  value       = "gs://${module.gcp.plan_bucket}"
+}
+
 output "logs_command" {
   description = "The worker's last 50 object outcomes."
   value       = "gcloud logging read 'resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${module.gcp.service_name}\" AND jsonPayload.outcome:*' --project ${var.gcp_project} --limit 50 --format 'table(timestamp, jsonPayload.outcome, jsonPayload.object, jsonPayload.bytes, jsonPayload.lagSeconds, jsonPayload.reason)'"

@@ -33,6 +33,11 @@ output "verify_job_name" {
   value       = google_cloud_run_v2_job.verify.name
 }
 
+output "plan_bucket" {
+  description = "GCS bucket holding the backfill and verify jobs' shared range plans (their PLAN_BUCKET)."
+  value       = google_storage_bucket.plans.name
+}
+
 output "region" {
   description = "Region of the service and jobs."
   value       = var.region

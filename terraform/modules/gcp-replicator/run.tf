@@ -2,6 +2,9 @@
 # image, the command chosen by the container's args.
 
 locals {
+  # The jobs' tasks share one range plan per execution through the plans bucket (plans.tf).
+  job_env = merge(local.worker_env, { PLAN_BUCKET = google_storage_bucket.plans.name })
+
   # Pull reads its subscription; serve checks each push token's aud and email.
   service_env = merge(local.worker_env, var.mode == "pull" ? tomap({
     PUBSUB_SUBSCRIPTION = google_pubsub_subscription.pull[0].id
@@ -139,7 +142,7 @@ resource "google_cloud_run_v2_job" "backfill" {
         }
 
         dynamic "env" {
-          for_each = local.worker_env
+          for_each = local.job_env
           content {
             name  = env.key
             value = env.value
@@ -149,7 +152,11 @@ resource "google_cloud_run_v2_job" "backfill" {
     }
   }
 
-  depends_on = [google_storage_bucket_iam_member.worker_reads_source]
+  depends_on = [
+    google_storage_bucket_iam_member.worker_reads_source,
+    google_storage_bucket_iam_member.worker_reads_plans,
+    google_storage_bucket_iam_member.worker_creates_plans,
+  ]
 }
 
 # `gcloud run jobs execute <name>-verify`: compares GCS and S3 under the
@@ -183,7 +190,7 @@ resource "google_cloud_run_v2_job" "verify" {
         }
 
         dynamic "env" {
-          for_each = local.worker_env
+          for_each = local.job_env
           content {
             name  = env.key
             value = env.value
@@ -193,5 +200,9 @@ resource "google_cloud_run_v2_job" "verify" {
     }
   }
 
-  depends_on = [google_storage_bucket_iam_member.worker_reads_source]
+  depends_on = [
+    google_storage_bucket_iam_member.worker_reads_source,
+    google_storage_bucket_iam_member.worker_reads_plans,
+    google_storage_bucket_iam_member.worker_creates_plans,
+  ]
 }

@@ -207,7 +207,7 @@ variable "env" {
       "AWS_ROLE_ARN", "AWS_REGION", "S3_BUCKET", "S3_KEY_PREFIX", "ID_TOKEN_AUDIENCE", "SOURCE_BUCKETS",
       "REPLICATE_DELETES", "MAX_CONCURRENT_OBJECTS", "GOOGLE_CLOUD_PROJECT", "PUBSUB_SUBSCRIPTION",
       "S3_STORAGE_CLASS", "S3_SSE", "S3_SSE_KMS_KEY_ID", "S3_SSE_BUCKET_KEY", "MAX_BYTES_PER_SECOND",
-      "PUSH_AUDIENCE", "PUSH_SERVICE_ACCOUNT", "PUSH_AUTH", "PORT",
+      "PUSH_AUDIENCE", "PUSH_SERVICE_ACCOUNT", "PUSH_AUTH", "PORT", "PLAN_BUCKET",
       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     ], k)])
     error_message = "env must not set the variables this module manages (AWS_ROLE_ARN, S3_BUCKET, PUBSUB_SUBSCRIPTION, PUSH_*, ...) nor AWS keys: the worker is keyless."
@@ -315,12 +315,22 @@ variable "push_audience" {
 }
 
 variable "backfill_tasks" {
-  description = "Tasks of the backfill and verify jobs: each takes the object names whose hash falls to it."
+  description = "Tasks of the backfill and verify jobs: each lists its own ranges of object names, cut once per execution by task 0 (the plan in the plans bucket)."
   type        = number
   default     = 1
   validation {
     condition     = floor(var.backfill_tasks) == var.backfill_tasks && var.backfill_tasks >= 1 && var.backfill_tasks <= 10000
     error_message = "backfill_tasks must be a whole number, 1-10000 (a Cloud Run job's task count)."
+  }
+}
+
+variable "plan_bucket_name" {
+  description = "GCS bucket this module creates for the backfill and verify jobs' shared range plans (PLAN_BUCKET: one small object per execution, deleted after 7 days). Default: \"<project>-<name>-plans\"."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.plan_bucket_name == null || can(regex("^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$", var.plan_bucket_name))
+    error_message = "plan_bucket_name must be a GCS bucket name without dots: 3-63 lowercase letters, digits, hyphens and underscores."
   }
 }
 
@@ -335,7 +345,7 @@ variable "backfill_task_timeout" {
 }
 
 variable "deletion_protection" {
-  description = "Refuse to destroy the Cloud Run service and jobs."
+  description = "Refuse to destroy the Cloud Run service and jobs; without it, `terraform destroy` also deletes the plans bucket with the plans in it."
   type        = bool
   default     = false
 }

@@ -614,7 +614,7 @@ describe('Google Cloud: notifications, subscriptions, identities', () => {
   });
 
   it('grants only narrow roles, on single resources, never on the project', () => {
-    const ALLOWED_ROLES = new Set(['roles/storage.objectViewer', 'roles/pubsub.subscriber', 'roles/pubsub.publisher', 'roles/run.invoker', 'roles/iam.serviceAccountTokenCreator']);
+    const ALLOWED_ROLES = new Set(['roles/storage.objectViewer', 'roles/storage.objectCreator', 'roles/pubsub.subscriber', 'roles/pubsub.publisher', 'roles/run.invoker', 'roles/iam.serviceAccountTokenCreator']);
     const problems: string[] = [];
     for (const { module, key, body: b } of allResources()) {
       const type = key.split('.')[0]!;
@@ -627,6 +627,29 @@ describe('Google Cloud: notifications, subscriptions, identities', () => {
     expect([reader.bucket, reader.role, reader.member]).toEqual(['${var.source_bucket}', 'roles/storage.objectViewer', '${local.worker_member}']);
     const puller = gcp.resources.get('google_pubsub_subscription_iam_member.worker_pulls')!;
     expect([puller.subscription, puller.role, puller.member]).toEqual(['${google_pubsub_subscription.pull[0].name}', 'roles/pubsub.subscriber', '${local.worker_member}']);
+  });
+
+  it('keeps shared range plans in a private bucket of their own, deleted after 7 days', () => {
+    const gcp = byName('modules/gcp-replicator');
+    const plans = gcp.resources.get('google_storage_bucket.plans')!;
+    expect(plans).toMatchObject({ name: '${local.plan_bucket_name}', uniform_bucket_level_access: true, public_access_prevention: 'enforced', force_destroy: '${!var.deletion_protection}' });
+    expect(gcp.locals.get('plan_bucket_name')).toBe('${coalesce(var.plan_bucket_name, "${var.project}-${var.name}-plans")}');
+    expect(blocks(plans.lifecycle_rule).map((r) => [body(r.condition), body(r.action)])).toEqual([[{ age: 7 }, { type: 'Delete' }]]);
+    expect(gcp.outputs.get('plan_bucket')?.value).toBe('${google_storage_bucket.plans.name}');
+  });
+
+  it('lets the worker read and create plans (never overwrite or delete them), on the plans bucket only, and creates nowhere else', () => {
+    const grants = allResources()
+      .filter(({ key }) => key.startsWith('google_storage_bucket_iam_member.'))
+      .map(({ key, body: b }) => `${key}: ${String(b.role)} on ${String(b.bucket)} to ${String(b.member)}`)
+      .sort();
+    expect(grants).toEqual([
+      'google_storage_bucket_iam_member.worker_creates_plans: roles/storage.objectCreator on ${google_storage_bucket.plans.name} to ${local.worker_member}',
+      'google_storage_bucket_iam_member.worker_reads_plans: roles/storage.objectViewer on ${google_storage_bucket.plans.name} to ${local.worker_member}',
+      'google_storage_bucket_iam_member.worker_reads_source: roles/storage.objectViewer on ${var.source_bucket} to ${local.worker_member}',
+    ]);
+    const creators = allResources().filter(({ body: b }) => String(b.role) === 'roles/storage.objectCreator');
+    expect(creators.map(({ key }) => key)).toEqual(['google_storage_bucket_iam_member.worker_creates_plans']);
   });
 });
 
@@ -697,7 +720,20 @@ describe('Google Cloud: the worker containers', () => {
     expect(gcp().locals.get('source_url')).toBe('gs://${var.source_bucket}/${var.source_prefix}');
     expect(body(job.template).task_count).toBe('${var.backfill_tasks}');
     expect(body(body(job.template).template).service_account).toBe('${google_service_account.worker.email}');
-    for (const e of blocks(asObj(container(job, true).dynamic).env)) expect(e.for_each).toBe('${local.worker_env}');
+    for (const e of blocks(asObj(container(job, true).dynamic).env)) expect(e.for_each).toBe('${local.job_env}');
+  });
+
+  it('gives the backfill and verify jobs, and only them, PLAN_BUCKET: the plans bucket', () => {
+    expect(knownVariables.has('PLAN_BUCKET')).toBe(true);
+    expect(gcp().locals.get('job_env')).toBe('${merge(local.worker_env, { PLAN_BUCKET = google_storage_bucket.plans.name })}');
+    for (const key of ['google_cloud_run_v2_job.backfill', 'google_cloud_run_v2_job.verify']) {
+      const envs = blocks(asObj(container(gcp().resources.get(key)!, true).dynamic).env);
+      expect(envs.map((e) => e.for_each), key).toEqual(['${local.job_env}']);
+    }
+    expect(objectKeys(String(gcp().locals.get('worker_env')))).not.toContain('PLAN_BUCKET');
+    expect(objectKeys(String(gcp().locals.get('service_env')))).not.toContain('PLAN_BUCKET');
+    // The pass-through map cannot point the jobs elsewhere.
+    expect(JSON.stringify(gcp().variables.get('env'))).toMatch(/\\"PLAN_BUCKET\\"/);
   });
 
   it('runs the image the user built, everywhere', () => {
@@ -767,7 +803,7 @@ describe('operations: the backfill and verify jobs', () => {
     const template = body(body(job.template).template);
     expect(template.max_retries).toBe(0);
     expect(strings(body(template.containers).args)).toEqual(['verify', '${local.source_url}']);
-    for (const e of blocks(asObj(body(template.containers).dynamic).env)) expect(e.for_each).toBe('${local.worker_env}');
+    for (const e of blocks(asObj(body(template.containers).dynamic).env)) expect(e.for_each).toBe('${local.job_env}');
   });
 
   it('alerts when an execution of the backfill or the verify job fails, from Cloud Run\'s own job metric', () => {
