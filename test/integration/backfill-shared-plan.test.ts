@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRange, rangesOfTask, type KeyRange } from '../../src/backfill/key-range.js';
 import { decodePlan } from '../../src/backfill/shared-plan.js';
+import { GcsPlanStore } from '../../src/source/gcs-plan-store.js';
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.js';
 import { startCli, stopAll, type Worker } from '../support/processes.js';
 import { adminS3, gcsClient, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
@@ -163,4 +164,19 @@ describe('backfill tasks sharing one plan through PLAN_BUCKET', () => {
     expect(copiedBy(again.worker)).toEqual([]);
     expect(await listVersions()).toHaveLength(COUNT);
   }, 240_000);
+
+  it('GcsPlanStore: a missing plan reads as none; of two creates the first wins (ifGenerationMatch=0) and both read it back', async () => {
+    const signal = new AbortController().signal;
+    const object = `${JOB}/race-${randomBytes(3).toString('hex')}/plan.json`;
+    const [a, b] = [0, 1].map(() => new GcsPlanStore(gcs, { bucket: planBucket, object, deadlineMs: 20_000 }));
+    expect(await a!.read(signal)).toBeUndefined();
+    expect(await a!.create('{"first": true}\n', signal)).toBe(true);
+    expect(await b!.create('{"second": true}\n', signal)).toBe(false);
+    const [fromA, fromB] = await Promise.all([a!.read(signal), b!.read(signal)]);
+    expect(fromA).toEqual(fromB);
+    expect(fromA!.text).toBe('{"first": true}\n');
+    const [metadata] = await gcs.bucket(planBucket).file(object).getMetadata();
+    expect(fromA!.generation).toBe(String(metadata.generation));
+    expect(a!.location).toBe(`gs://${planBucket}/${object}`);
+  });
 });
