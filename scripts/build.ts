@@ -46,9 +46,9 @@ export function bundleOptions(outdir: string): BuildOptions {
     format: 'esm',
     platform: 'node',
     target: 'node22',
-    // Whitespace and syntax only: measured 91 MiB peak RSS for `copy --help`
-    // against 103 MiB unminified (source maps on, docs/decisions/bundle.md);
-    // identifiers keep their names, so a frame reads even without its map.
+    // Whitespace and syntax only: less source for V8 to hold and Node to
+    // parse at start-up (docs/decisions/bundle.md); identifiers keep their
+    // names, so a stack frame reads even without its map.
     minifyWhitespace: true,
     minifySyntax: true,
     sourcemap: 'linked',
