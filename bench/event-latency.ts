@@ -1,7 +1,7 @@
 /**
  * Event latency (DESIGN.md §4), through the real path: upload to
  * fake-gcs-server → its OBJECT_FINALIZE notification → the Pub/Sub emulator →
- * `gcs2s3 pull` (compiled CLI, its own subscription, INCLUDE_PREFIXES set to
+ * `gcs2s3 pull` (the bundled CLI, its own subscription, INCLUDE_PREFIXES set to
  * this run's prefix) → MinIO.
  *
  * Objects are uploaded at a steady rate. Two measures per object:
@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { buildBench, compiled } from './support/build.js';
+import { buildBench, gcs2s3Cli } from './support/build.js';
 import { deferCleanup, exitOnSignal } from './support/cleanup.js';
 import { childEnv, quantile, sleep, stackEnv, uniquePrefix } from './support/env.js';
 import { adminS3, listS3Keys, removeBenchObjects, s3Generation, uploadSmallObject } from './support/objects.js';
@@ -59,7 +59,7 @@ export async function runEventLatency(options: { count: number; perSecond: numbe
     await removeBenchObjects(bucket, dest, prefix, options.log);
   });
   await pubsub('PUT', subscription, { topic: env.PUBSUB_TOPIC, ackDeadlineSeconds: 60 });
-  const worker = startProcess(process.execPath, [...withExitReport(), compiled('src/cli.ts'), 'pull'], {
+  const worker = startProcess(process.execPath, [...withExitReport(), gcs2s3Cli(), 'pull'], {
     env: childEnv({ PUBSUB_SUBSCRIPTION: subscription, INCLUDE_PREFIXES: prefix, LOG_LEVEL: 'info' }, { keepStorageHost: true }),
     timeoutMs: 600_000,
     label: 'gcs2s3 pull',

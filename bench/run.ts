@@ -24,7 +24,9 @@
  * and prints the load each section started at. `--no-wait` (or
  * BENCH_NO_WAIT=1) skips both waits: for development and CI, where nothing
  * else runs or the numbers do not matter. Children run the compiled build
- * (bench/.build) under plain node; every child has a deadline and is stopped,
+ * (bench/.build) under plain node; every `gcs2s3` process runs the bundle
+ * (bench/.build/dist/cli.js, scripts/build.ts), as the image does, or with
+ * BENCH_CLI=tsc tsc's per-file output (to measure what bundling buys); every child has a deadline and is stopped,
  * with its process group, on failure or Ctrl-C. A stack this run started is
  * stopped at the end (unless --keep-stack). Run it under the stack's lock:
  * `flock /tmp/gcs2s3-stack.lock npm run bench`.
@@ -51,7 +53,7 @@ import { describeLatency, runEventLatency } from './event-latency.js';
 import { machineLines, md5Table, uploaderTable, writeBenchmarksDoc, writeDecisionBlock, type RunMeta } from './report-doc.js';
 import { describeSmallObjects, runSmallObjects } from './small-objects.js';
 import { describeStartup, runStartup } from './startup.js';
-import { buildBench, compiled } from './support/build.js';
+import { buildBench, compiled, gcs2s3Cli } from './support/build.js';
 import { exitOnSignal } from './support/cleanup.js';
 import { parseConfig } from '../src/config/config.js';
 import { childEnv, transferSettings } from './support/env.js';
@@ -145,8 +147,9 @@ async function main(): Promise<number> {
   log(startedStack ? 'local stack started' : 'local stack already up');
   let exit = 0;
   try {
-    log('compiling src/ and bench/ into bench/.build (children run plain node)');
+    log('compiling src/ and bench/ into bench/.build, bundling the CLI into bench/.build/dist (children run plain node)');
     await buildBench(log);
+    log(`gcs2s3 whole processes run ${gcs2s3Cli()}${process.env.BENCH_CLI === 'tsc' ? ' (BENCH_CLI=tsc: per-file tsc output, not the bundle)' : ' (the bundle, as the image ships it)'}`);
     const rclone = rcloneVersion();
     if (rclone === undefined) log(`${RCLONE_MISSING} (the rclone comparisons are skipped)`);
 

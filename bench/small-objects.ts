@@ -4,7 +4,7 @@
  *
  *   replicateObject × N   listing + the real replicateObject, MAX_CONCURRENT_OBJECTS
  *                         at a time (p-limit), STS calls counted (must be 1)
- *   gcs2s3 backfill       the compiled CLI, whole process (list both sides, copy)
+ *   gcs2s3 backfill       the bundled CLI, whole process (list both sides, copy)
  *   rclone copy           --transfers 8 (our concurrency), and rclone's defaults
  *
  * Timings of the two CLIs are whole-process wall times (start-up included for
@@ -14,7 +14,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { ReplicateManyResult } from './children/replicate-many.js';
-import { buildBench, compiled } from './support/build.js';
+import { buildBench, gcs2s3Cli } from './support/build.js';
 import { deferCleanup, exitOnSignal } from './support/cleanup.js';
 import { childEnv, stackEnv, uniquePrefix } from './support/env.js';
 import { adminS3, deleteGcsPrefix, deleteS3Prefix, removeBenchObjects, listS3Keys, seedSmallObjects } from './support/objects.js';
@@ -79,7 +79,7 @@ export async function runSmallObjects(options: { count: number; sizeBytes: numbe
     };
 
     options.log('small objects: gcs2s3 backfill');
-    const cli = await runProcess(process.execPath, [...withExitReport(), compiled('src/cli.ts'), 'backfill', `gs://${bucket}/${src}`], {
+    const cli = await runProcess(process.execPath, [...withExitReport(), gcs2s3Cli(), 'backfill', `gs://${bucket}/${src}`], {
       env: childEnv({ S3_KEY_PREFIX: `${prefix}backfill/` }, { keepStorageHost: true }),
       timeoutMs: TIMEOUT_MS,
       label: 'gcs2s3 backfill',

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compiled } from './support/build.js';
+import { gcs2s3Cli } from './support/build.js';
 import { deferCleanup } from './support/cleanup.js';
 import { childEnv, median, stackEnv, uniquePrefix } from './support/env.js';
 import { removeBenchObjects, uploadSmallObject } from './support/objects.js';
@@ -49,7 +49,7 @@ export async function runStartup(options: { rounds: number; log: (line: string) 
     const push = (label: string, r: { wallSeconds: number; cpuSeconds?: number; peakRssMiB?: number }): void =>
       void raw.set(label, [...(raw.get(label) ?? []), { seconds: r.wallSeconds, ...(r.cpuSeconds === undefined ? {} : { cpu: r.cpuSeconds }), ...(r.peakRssMiB === undefined ? {} : { peak: r.peakRssMiB }) }]);
     const copy = (round: number, label: string, extra: Record<string, string>) =>
-      runProcess(process.execPath, [...withExitReport(), compiled('src/cli.ts'), 'copy', `gs://${bucket}/${dir}/object.bin`], {
+      runProcess(process.execPath, [...withExitReport(), gcs2s3Cli(), 'copy', `gs://${bucket}/${dir}/object.bin`], {
         env: childEnv({ ...extra, S3_KEY_PREFIX: `${prefix}r${round}-${label.length}/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
         timeoutMs: 120_000,
         label,

@@ -18,7 +18,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { TransferResult } from './children/transfer.js';
-import { buildBench, compiled } from './support/build.js';
+import { buildBench, compiled, gcs2s3Cli } from './support/build.js';
 import { deferCleanup, exitOnSignal } from './support/cleanup.js';
 import { parseConfig } from '../src/config/config.js';
 import { childEnv, median, MiB, stackEnv, transferSettings, uniquePrefix, type TransferSettings } from './support/env.js';
@@ -118,7 +118,7 @@ export async function runLargeObjects(options: LargeObjectOptions): Promise<Larg
         }
         {
           const before = cpuSnapshot();
-          const cli = await runProcess(process.execPath, [...withExitReport(), compiled('src/cli.ts'), 'copy', `gs://${bucket}/${name}`], {
+          const cli = await runProcess(process.execPath, [...withExitReport(), gcs2s3Cli(), 'copy', `gs://${bucket}/${name}`], {
             env: childEnv({ S3_KEY_PREFIX: `${prefix}cli-r${round}/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
             timeoutMs: CHILD_TIMEOUT_MS,
             label: `gcs2s3 copy ${sizeMiB} MiB`,
@@ -193,6 +193,7 @@ async function profileRound(bucket: string, name: string, keyPrefix: string, siz
   const dirs = [mkdtempSync(join(tmpdir(), 'gcs2s3-bench-prof-')), mkdtempSync(join(tmpdir(), 'gcs2s3-bench-prof-'))] as const;
   try {
     await runJsonChild<TransferResult>('transfer', ['replicate', bucket, name, `${keyPrefix}replicate/`], { env: childEnv(), timeoutMs: CHILD_TIMEOUT_MS, label: `profile replicate ${sizeMiB} MiB`, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dirs[0]] });
+    // tsc's per-file output, not the bundle: the account by package needs node_modules paths in the profile.
     await runProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dirs[1], compiled('src/cli.ts'), 'copy', `gs://${bucket}/${name}`], {
       env: childEnv({ S3_KEY_PREFIX: `${keyPrefix}cli/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
       timeoutMs: CHILD_TIMEOUT_MS,
@@ -235,7 +236,7 @@ export async function runConcurrentMemory(options: { objects: number; sizeMiB: n
     options.log(`memory at full concurrency: uploading ${options.objects} × ${options.sizeMiB} MiB to gs://${bucket}/${prefix}`);
     await Promise.all(Array.from({ length: options.objects }, (_, i) => uploadRandomObject(bucket, `${prefix}src/object-${i}.bin`, options.sizeMiB * MiB)));
     options.log(`memory at full concurrency: gcs2s3 backfill of ${options.objects} × ${options.sizeMiB} MiB`);
-    const run = await runProcess(process.execPath, [...withExitReport(), compiled('src/cli.ts'), 'backfill', `gs://${bucket}/${prefix}src/`], {
+    const run = await runProcess(process.execPath, [...withExitReport(), gcs2s3Cli(), 'backfill', `gs://${bucket}/${prefix}src/`], {
       env: childEnv({ S3_KEY_PREFIX: `${prefix}dst/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
       timeoutMs: CHILD_TIMEOUT_MS,
       label: 'gcs2s3 backfill (large objects)',

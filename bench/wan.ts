@@ -15,7 +15,7 @@
  * default.
  */
 import type { TransferResult } from './children/transfer.js';
-import { compiled } from './support/build.js';
+import { gcs2s3Cli } from './support/build.js';
 import { deferCleanup } from './support/cleanup.js';
 import { childEnv, median, MiB, stackEnv, uniquePrefix, type TransferSettings } from './support/env.js';
 import { removeBenchObjects, uploadRandomObject } from './support/objects.js';
@@ -95,7 +95,7 @@ export async function runWan(options: { sizesMiB: number[]; transfer: TransferSe
             const up = await runJsonChild<TransferResult>('transfer', ['upload-only', bucket, name, `${prefix}up-q${queue}-r${round}/`], { env: childEnv(q), timeoutMs: TIMEOUT_MS, label: `WAN upload-only ${sizeMiB} MiB` });
             record('upload-only', queue, { seconds: up.seconds, cpu: up.cpuSeconds, peak: up.peakRssMiB });
           }
-          const cli = await runProcess(process.execPath, [...withExitReport(), compiled('src/cli.ts'), 'copy', `gs://${bucket}/${name}`], {
+          const cli = await runProcess(process.execPath, [...withExitReport(), gcs2s3Cli(), 'copy', `gs://${bucket}/${name}`], {
             env: childEnv({ ...q, S3_KEY_PREFIX: `${prefix}cli-q${queue}-r${round}/`, LOG_LEVEL: 'warn' }, { keepStorageHost: true }),
             timeoutMs: TIMEOUT_MS,
             label: `WAN gcs2s3 copy ${sizeMiB} MiB (queue ${queue})`,

@@ -8,7 +8,8 @@
 # the stage's ENV, and copies between stages as COPY --from does. Then, in the
 # final stage's folder only, it checks:
 #   - the folder holds exactly what the Dockerfile copies (no sources, no dev
-#     dependencies such as typescript or vitest);
+#     dependencies such as typescript, esbuild or vitest), and dist/ is the
+#     bundle scripts/build.ts writes, with its source maps;
 #   - ENTRYPOINT --help, and --help of every command the image is deployed
 #     with (pull, serve, backfill, verify), exit 0;
 #   - ENTRYPOINT + CMD with no configuration exits 2 naming AWS_ROLE_ARN (the
@@ -225,7 +226,7 @@ mapfile -t RUN_ENV < <(node -e "for (const [k, v] of Object.entries($P.env)) con
 [[ "${ENTRYPOINT[0]}" == node ]] || fail "ENTRYPOINT should start node directly (it receives SIGTERM as PID 1), got ${ENTRYPOINT[0]}"
 
 step "final stage: $(cd "$APP" && ls -A | tr '\n' ' ')"
-for unwanted in src test tsconfig.json .git; do
+for unwanted in src test scripts tsconfig.json .git; do
   [[ ! -e "$APP/$unwanted" ]] || fail "the final stage holds $unwanted"
 done
 # Every package the lock file marks dev-only must be absent (typescript, vitest, ...).
@@ -239,6 +240,8 @@ DEV_FOUND=$(node -e "
 [[ -e "$APP/node_modules/@aws-sdk/client-s3" ]] || fail "the final stage lacks production dependencies (node_modules/@aws-sdk/client-s3)"
 [[ -z "$(find "$APP" -path "$APP/node_modules" -prune -o -name '*.ts' -print)" ]] || fail "the final stage holds TypeScript sources"
 [[ -f "$APP/${ENTRYPOINT[1]:-dist/cli.js}" ]] || fail "the entry point ${ENTRYPOINT[1]:-} is missing"
+# The entry point is the bundle's (scripts/build.ts), with its source maps for stack traces.
+[[ -f "$APP/dist/bundle/cli.js" && -f "$APP/dist/bundle/cli.js.map" ]] || fail "dist/ holds no bundle (dist/bundle/cli.js and its .map): is npm run build scripts/build.ts?"
 
 # As USER does: unprivileged, files not its own (only possible as root here).
 AS_USER=()
