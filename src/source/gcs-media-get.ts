@@ -108,7 +108,11 @@ export class GcsMediaGet {
     }
     signal.throwIfAborted();
     const res = await this.#get(url, { agent: this.#agent, headers, signal });
-    return checked(res, range);
+    try {
+      return await checked(res, range);
+    } catch (err) {
+      throw withoutCredential(err, headers.authorization);
+    }
   }
 
   /** Closes the idle sockets; requests in flight go on. */
@@ -130,6 +134,19 @@ export class GcsMediaGet {
       req.end();
     });
   }
+}
+
+/**
+ * `err` with the request's credential cut out of its message: an error body
+ * is the server's text, and one that quotes the request (a proxy's, say)
+ * would carry the access token into a log. redactSecrets (errors.ts) knows
+ * JWTs and named fields; an opaque `ya29.` token after "Bearer" is not one.
+ */
+function withoutCredential(err: unknown, authorization: string | undefined): unknown {
+  if (!(err instanceof GcsHttpError) || authorization === undefined) return err;
+  const secrets = [authorization, authorization.replace(/^\S+\s+/, '')].filter((s) => s.length >= 8);
+  const message = secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), err.message);
+  return message === err.message ? err : new GcsHttpError(err.code, message, err.errors[0]?.reason);
 }
 
 /** `res` when it carries the bytes asked for; otherwise its error, read and thrown. */
