@@ -70,6 +70,11 @@ export class FakeGcsServer {
     return fake;
   }
 
+  /** Its origin, `http://127.0.0.1:PORT`. */
+  get url(): string {
+    return this.#url;
+  }
+
   /** A storage client for this fake, with the library's own retries off, so a failure the test injects is the one the code sees. */
   storage(): Storage {
     return new Storage({ apiEndpoint: this.#url, projectId: 'test-project', retryOptions: { autoRetry: false } });
