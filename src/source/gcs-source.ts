@@ -99,11 +99,12 @@ export class GcsSource implements Source {
     this.#media.open({ bucket: object.bucket, name: object.name, generation: object.generation, start }, request.signal).then(
       (res) => {
         if (out.destroyed) return void res.destroy();
-        res.on('data', clock.progress);
         // Not pipeline(): it destroys `out` with the raw error before its
         // callback runs, so the reader would get an unclassified error.
         res.once('error', (err) => out.destroy(classifyGcsError(err, label)));
         res.pipe(out);
+        // After pipe(): a 'data' listener on a stream already piped adds no flowing of its own.
+        res.on('data', clock.progress);
       },
       (err: unknown) => {
         if (!out.destroyed) out.destroy(classifyGcsError(err, label));
