@@ -10,7 +10,7 @@
  *                                       gcs2s3 copy vs rclone, and vs the leg's upload-only limit
  *   uploader    bench/compare.ts        ours vs @aws-sdk/lib-storage Upload (same part size and queue)
  *   md5         bench/compare.ts        replicate (CRC32C only) vs with the MD5 pass it dropped: CPU per GiB
- *   gcsread     bench/compare.ts        GCS media read: the storage library's stream vs one plain GET (CPU per GiB)
+ *   gcsread     bench/compare.ts        GCS media read: GcsSource.read (its GET, stall clock, pass-through) vs the bare response (CPU per GiB)
  *   startup     bench/startup.ts        one 4 KiB object, whole process, compile cache off/warm, vs rclone
  *   concurrent  bench/throughput.ts     peak RSS of `gcs2s3 backfill` copying 8 large objects at once
  *   small       bench/small-objects.ts  2,000 × 4 KiB: objects/s vs rclone; STS calls (must be 1)
@@ -192,7 +192,7 @@ async function main(): Promise<number> {
       { name: 'wan', lines: (wan?.value ?? []).flatMap(describeWan) },
       { name: 'uploader', lines: (uploader?.value ?? []).flatMap((r) => describeCompare('ours (replicate) vs lib-storage Upload', r)) },
       { name: 'md5', lines: (md5?.value ?? []).flatMap((r) => describeCompare('replicate (CRC32C only) and with an MD5 pass', r)) },
-      { name: 'gcsread', lines: (gcsread?.value ?? []).flatMap((r) => describeCompare('GCS media read: storage library (download-only) vs one plain GET (download-direct)', r)) },
+      { name: 'gcsread', lines: (gcsread?.value ?? []).flatMap((r) => describeCompare('GCS media read: GcsSource.read (download-only) vs the bare GET response (download-direct)', r)) },
       { name: 'startup', lines: startup?.value ? describeStartup(startup.value) : [] },
       { name: 'concurrent', lines: concurrent?.value ? [`gcs2s3 backfill of ${concurrent.value.objects} × ${concurrent.value.sizeMiB} MiB: ${concurrent.value.seconds.toFixed(1)} s, peak RSS ${concurrent.value.peakRssMiB.toFixed(0)} MiB, CPU ${concurrent.value.cpuSeconds?.toFixed(1) ?? '–'} s`] : [] },
       { name: 'small', lines: small?.value ? describeSmallObjects(small.value) : [] },

@@ -273,7 +273,7 @@ export function gcsReadRows(s: Section<CompareResult[]>): Row[] {
     if (lib === undefined || direct === undefined) return [];
     return [
       {
-        target: `GCS read ${sizeLabel(r.sizeMiB)}: storage library ÷ plain GET, CPU`,
+        target: `GCS read ${sizeLabel(r.sizeMiB)}: GcsSource.read ÷ bare GET, CPU`,
         measured: `${lib.cpuPerGiB.toFixed(2)} vs ${direct.cpuPerGiB.toFixed(2)} s/GiB; ${lib.MiBps.toFixed(0)} vs ${direct.MiBps.toFixed(0)} MiB/s${mark(s)}`,
         ratio: (lib.cpuPerGiB / direct.cpuPerGiB).toFixed(2),
         goal: 'reported',

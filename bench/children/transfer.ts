@@ -8,11 +8,11 @@
  *   replicate-with-md5  the same with an MD5 pass over the read bytes, checked
  *                  against GCS's MD5, as VerifyingStream did before
  *                  docs/decisions/md5.md: what the MD5 pass costs
- *   download-direct  GCS → VerifyingStream → discard, the media read as one plain
- *                  HTTP GET (`alt=media`, node:http) instead of the storage
- *                  library's stream stack: what a leaner read could save (against
- *                  the emulator no auth header is needed; on GCS it would come
- *                  from google-auth-library's client)
+ *   download-direct  GCS → VerifyingStream → discard, the media read as one bare
+ *                  HTTP GET (`alt=media`, node:http), its response stream itself:
+ *                  what GcsSource.read's own GET (src/source/gcs-media-get.ts,
+ *                  which replaced the storage library's stream stack) adds on top
+ *                  (stall clock, classification, a pass-through)
  *   lib-storage    GCS → VerifyingStream → @aws-sdk/lib-storage Upload, same part
  *                  size and queue, the SDK computing each part's CRC32C (its
  *                  default, JavaScript, implementation)

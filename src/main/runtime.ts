@@ -1,4 +1,4 @@
-import { Storage, type StorageOptions } from '@google-cloud/storage';
+import { Storage } from '@google-cloud/storage';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { ReplicateDeps } from '../replicate/replicate-object.js';
@@ -36,11 +36,10 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
   // Spans only when tracing is on: off, the adapters are not even wrapped.
   const traced = config.traceExporter !== 'none';
   const destination = createDestination('s3', { config, logger, traced }, overrides);
-  const gcs = (retryOptions: StorageOptions['retryOptions']): Storage => new Storage({ projectId: config.project, retryOptions, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
-  const storage = gcs(gcsRetryOptions(config.network.stallTimeoutMs));
-  // Media reads without the library's retries: see GcsSourceOptions.mediaStorage.
-  const mediaStorage = gcs({ autoRetry: false });
-  const gcsSource = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com', mediaStorage });
+  const retryOptions = gcsRetryOptions(config.network.stallTimeoutMs);
+  const storage = new Storage({ projectId: config.project, retryOptions, ...(config.gcs.endpoint === undefined ? {} : { apiEndpoint: config.gcs.endpoint }) });
+  // Media reads are GcsSource's own GET at this client's endpoint, with its credentials.
+  const gcsSource = new GcsSource(storage, { stallTimeoutMs: config.network.stallTimeoutMs, endpoint: config.gcs.endpoint ?? 'https://storage.googleapis.com' });
   // No limit, no wrapper: the reads are GcsSource's own streams.
   const limit = config.transfer.maxBytesPerSecond;
   const limiter = limit === undefined ? undefined : new ByteRateLimiter({ bytesPerSecond: limit });
@@ -54,6 +53,7 @@ export function buildRuntime(config: Config, logger: Logger, overrides: RuntimeO
     deps: { source: traced ? new TracedSource(source) : source, sink: destination.sink, keyPrefix: config.s3.keyPrefix, replicateDeletes: config.replicateDeletes },
     close() {
       destination.close();
+      gcsSource.close();
     },
   };
 }

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type { Storage, FileMetadata } from '@google-cloud/storage';
-import { ReplicationError, TimeoutError, withDeadline } from '../errors.js';
+import { AbortedError, ReplicationError, TimeoutError, withDeadline } from '../errors.js';
 import type { ObjectRef, SourceObject } from '../model.js';
 import { classifyApiFailure, type ErrorCodes } from '../replicate/classify.js';
 import type { Source } from '../replicate/ports.js';
-import { watchForStall } from './stall-watchdog.js';
+import { GcsMediaGet, mediaEndpointOf } from './gcs-media-get.js';
+import { startStallClock } from './stall-watchdog.js';
 
 /**
  * The library's own retries of 429/5xx answers (retry-request): 3 retries,
@@ -32,33 +33,29 @@ export interface GcsSourceOptions {
   stallTimeoutMs: number;
   /** Where requests go (STORAGE_EMULATOR_HOST or Google's), for error messages. */
   endpoint: string;
-  /**
-   * The client for media reads, built with the library's retries off. When a
-   * media read's response is an error the library retries, its stream plumbing
-   * pipes the next response into a stream it already destroyed and throws
-   * outside any caller (ERR_STREAM_UNABLE_TO_PIPE, an unhandled rejection that
-   * ends the process). Without library retries the read fails, classified, and
-   * the delivery is retried instead. Default: `storage`.
-   */
-  mediaStorage?: Storage;
 }
 
 /**
- * GCS adapter for the Source port, on @google-cloud/storage.
+ * GCS adapter for the Source port: metadata on @google-cloud/storage, media
+ * as one plain GET (GcsMediaGet) at the storage client's endpoint with its
+ * credentials.
  *
  * Deadlines are ours: the library's `timeout` reaches node-fetch 3, which
  * has no such option (teeny-request passes it on regardless), and its calls
  * take no AbortSignal. A metadata read gets the stall timeout plus the time its
  * retries may wait; a media read may go that long without its first byte, and
- * the stall timeout without each next one.
+ * the stall timeout without each next one. Media reads are never retried
+ * here: a failed one is classified and the delivery is retried instead.
  */
 export class GcsSource implements Source {
   readonly #storage: Storage;
   readonly #options: GcsSourceOptions;
+  readonly #media: GcsMediaGet;
 
   constructor(storage: Storage, options: GcsSourceOptions) {
     this.#storage = storage;
     this.#options = options;
+    this.#media = new GcsMediaGet(mediaEndpointOf(storage));
   }
 
   async stat(ref: ObjectRef, _signal: AbortSignal): Promise<SourceObject | undefined> {
@@ -73,44 +70,52 @@ export class GcsSource implements Source {
     }
   }
 
+  /**
+   * The stored bytes of `object`'s generation from byte `start` (a resumed
+   * copy reads the rest). The stream ends in a classified error on any
+   * failure; destroying it, or aborting `signal`, drops the request.
+   */
   read(object: SourceObject, signal: AbortSignal, start = 0): Readable {
-    const file = (this.#options.mediaStorage ?? this.#storage).bucket(object.bucket).file(object.name, { generation: object.generation });
-    // decompress: false keeps gzip-encoded objects as stored; our own
-    // VerifyingStream checks CRC32C, so the library's check is off. A
-    // start past 0 is a ranged read (a resumed copy): the library could not
-    // check a part of the object against its whole-object hashes anyway.
-    const raw = file.createReadStream({ decompress: false, validation: false, ...(start > 0 ? { start } : {}) });
-    const out = new PassThrough();
     const label = `GCS read ${this.#options.endpoint} ${describe(object)}`;
-    // Not pipeline(): it destroys `out` with the raw error before its callback
-    // runs, so the reader would get an unclassified error (a cut connection
-    // reading as "aborted" instead of naming the GCS read).
-    raw.on('error', (err) => out.destroy(classifyGcsError(err, label)));
-    raw.pipe(out);
-    // Destroying `out` (abort, or the sink giving up) must stop the download
-    // too. Not while the request is awaiting its response, though: the
-    // library pipes the response into `raw` when it arrives and throws,
-    // uncaught, if `raw` is destroyed by then (ERR_STREAM_UNABLE_TO_PIPE). So
-    // it is destroyed once the library has wired the response up.
-    let responded = false;
-    raw.once('response', () => {
-      responded = true;
-    });
-    out.once('close', () => {
-      if (raw.destroyed) return;
-      if (responded) raw.destroy();
-      else raw.once('response', () => setImmediate(() => raw.destroy()));
-    });
-    watchForStall(raw, out, {
+    // The returned stream must exist before the answer does: the response is
+    // piped into it once it arrives.
+    const out = new PassThrough();
+    const request = new AbortController();
+    const clock = startStallClock(out, {
       firstByteMs: this.#firstByteMs,
       stallMs: this.#options.stallTimeoutMs,
       onStall: (limitMs, gotFirstByte) => {
         const what = gotFirstByte ? 'no bytes' : 'no answer';
-        out.destroy(new TimeoutError(`GCS read ${this.#options.endpoint} ${describe(object)}: ${what} for ${limitMs / 1000} s`));
+        out.destroy(new TimeoutError(`${label}: ${what} for ${limitMs / 1000} s`));
       },
     });
-    if (signal.aborted) out.destroy();
+    const onAbort = (): void => void out.destroy(new AbortedError(`${label}: aborted`));
+    out.once('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      request.abort();
+    });
+    if (signal.aborted) return out.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#media.open({ bucket: object.bucket, name: object.name, generation: object.generation, start }, request.signal).then(
+      (res) => {
+        if (out.destroyed) return void res.destroy();
+        // Not pipeline(): it destroys `out` with the raw error before its
+        // callback runs, so the reader would get an unclassified error.
+        res.once('error', (err) => out.destroy(classifyGcsError(err, label)));
+        res.pipe(out);
+        // After pipe(): a 'data' listener on a stream already piped adds no flowing of its own.
+        res.on('data', clock.progress);
+      },
+      (err: unknown) => {
+        if (!out.destroyed) out.destroy(classifyGcsError(err, label));
+      },
+    );
     return out;
+  }
+
+  /** Closes the media reads' idle sockets. */
+  close(): void {
+    this.#media.close();
   }
 
   get #firstByteMs(): number {

@@ -9,6 +9,12 @@ export interface StallWatch {
   onStall(limitMs: number, gotFirstByte: boolean): void;
 }
 
+/** A running stall clock: `progress()` on every chunk that arrives; `stop()` when done. */
+export interface StallClock {
+  progress(): void;
+  stop(): void;
+}
+
 /**
  * Watches `from` piped into `to` for progress: fires `onStall` when no byte
  * has come for the allowed time while `to` had room for more. Time spent
@@ -17,8 +23,25 @@ export interface StallWatch {
  * Returns a function that stops watching; it also stops when `to` closes.
  */
 export function watchForStall(from: Readable, to: Writable, watch: StallWatch): () => void {
+  const clock = startStallClock(to, watch);
+  // A 'data' listener on a stream already piped adds no flowing of its own.
+  from.on('data', clock.progress);
+  return () => {
+    clock.stop();
+    from.off('data', clock.progress);
+  };
+}
+
+/**
+ * The clock of watchForStall, started before there is a stream to watch (a
+ * request still waiting for its answer): the first-byte limit runs from now,
+ * and the caller reports each chunk with `progress()` once bytes flow. Stops
+ * when `to` closes.
+ */
+export function startStallClock(to: Writable, watch: StallWatch): StallClock {
   let lastProgress = Date.now();
   let gotFirstByte = false;
+  let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const limit = (): number => (gotFirstByte ? watch.stallMs : watch.firstByteMs);
   const check = (): void => {
@@ -33,21 +56,19 @@ export function watchForStall(from: Readable, to: Writable, watch: StallWatch): 
     stop();
     watch.onStall(limit(), gotFirstByte);
   };
-  const onData = (): void => {
+  const progress = (): void => {
     lastProgress = Date.now();
-    if (gotFirstByte) return;
+    if (gotFirstByte || stopped) return;
     // From now on the shorter limit applies: re-arm so a stall is caught at it, not at the first-byte one.
     gotFirstByte = true;
     clearTimeout(timer);
     timer = setTimeout(check, watch.stallMs);
   };
   const stop = (): void => {
+    stopped = true;
     clearTimeout(timer);
-    from.off('data', onData);
   };
-  // A 'data' listener on a stream already piped adds no flowing of its own.
-  from.on('data', onData);
   to.once('close', stop);
   timer = setTimeout(check, limit());
-  return stop;
+  return { progress, stop };
 }

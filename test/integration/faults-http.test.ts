@@ -121,7 +121,7 @@ describe('HTTP faults from the fault proxy', () => {
     const w = await copyThroughFaults(o);
     expect([tooMany.hits, unavailable.hits]).toEqual([1, 1]);
     expect(proxies.gcs.count('media')).toBe(2);
-    // Media reads go without the library's retries (src/source/gcs-source.ts, mediaStorage): the
+    // Media reads are one plain GET with no retries of their own (src/source/gcs-media-get.ts): the
     // 503 fails that delivery, transiently, and Pub/Sub's redelivery copies.
     expect(w.outcomes(o.name).map((l) => l.outcome)).toEqual(['failed', 'copied']);
     await expectReplicated(s3, o.name, o);

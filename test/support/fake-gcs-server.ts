@@ -11,6 +11,8 @@ export interface GcsRequest {
   path: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** The client's port: the same for two requests on one kept-alive connection. */
+  remotePort: number | undefined;
   /** Resolves when the exchange is over: `answered`, or `cancelled` when the client dropped it first. */
   settled: Promise<'answered' | 'cancelled'>;
 }
@@ -44,6 +46,10 @@ export class FakeGcsServer {
   /** Media is sent in chunks of this size, each after `chunkDelayMs`. */
   chunkBytes = 64 * 1024;
   chunkDelayMs = 0;
+  /** Answer a `Range: bytes=N-` request with the whole object (200), as GCS does when it transcodes. */
+  ignoreRange = false;
+  /** Cut the connection once this many media bytes are sent (a reset mid-body). */
+  cutAfterBytes: number | undefined;
   readonly #server: Server;
   #url = '';
 
@@ -51,7 +57,7 @@ export class FakeGcsServer {
     this.#server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const settled = new Promise<'answered' | 'cancelled'>((resolve) => res.once('close', () => resolve(res.writableFinished ? 'answered' : 'cancelled')));
-      const request: GcsRequest = { path: decodeURIComponent(url.pathname), query: url.searchParams, headers: req.headers, settled };
+      const request: GcsRequest = { path: decodeURIComponent(url.pathname), query: url.searchParams, headers: req.headers, remotePort: req.socket.remotePort, settled };
       this.requests.push(request);
       void this.#answer(request, res).catch(() => res.destroy());
     });
@@ -62,6 +68,11 @@ export class FakeGcsServer {
     await new Promise<void>((resolve) => fake.#server.listen(0, '127.0.0.1', resolve));
     fake.#url = `http://127.0.0.1:${(fake.#server.address() as AddressInfo).port}`;
     return fake;
+  }
+
+  /** Its origin, `http://127.0.0.1:PORT`. */
+  get url(): string {
+    return this.#url;
   }
 
   /** A storage client for this fake, with the library's own retries off, so a failure the test injects is the one the code sees. */
@@ -119,8 +130,12 @@ export class FakeGcsServer {
     const gzipped = resource.contentEncoding === 'gzip';
     const acceptsGzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
     // Decompressive transcoding: a client that does not accept gzip gets the object decompressed.
-    const bytes = gzipped && !acceptsGzip ? gunzipSync(stored) : stored;
-    res.writeHead(200, {
+    const whole = gzipped && !acceptsGzip ? gunzipSync(stored) : stored;
+    // `bytes=N-` only (what a resumed read sends), on the bytes as served.
+    const from = this.ignoreRange ? undefined : /^bytes=(\d+)-$/.exec(String(request.headers.range ?? ''))?.[1];
+    const bytes = from === undefined ? whole : whole.subarray(Number(from));
+    res.writeHead(from === undefined ? 200 : 206, {
+      ...(from === undefined ? {} : { 'content-range': `bytes ${from}-${whole.length - 1}/${whole.length}` }),
       'content-type': String(resource.contentType),
       'x-goog-generation': String(resource.generation),
       'x-goog-stored-content-encoding': gzipped ? 'gzip' : 'identity',
@@ -129,6 +144,7 @@ export class FakeGcsServer {
     });
     for (let i = 0; i < bytes.length && !res.destroyed; i += this.chunkBytes) {
       if (this.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.chunkDelayMs));
+      if (this.cutAfterBytes !== undefined && i >= this.cutAfterBytes) return void res.socket?.destroy();
       res.write(bytes.subarray(i, i + this.chunkBytes));
     }
     res.end();

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import type { Storage } from '@google-cloud/storage';
+import { Storage } from '@google-cloud/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TimeoutError, TransientError } from '../../../src/errors.js';
+import { AbortedError, PreconditionFailedError, TimeoutError, TransientError } from '../../../src/errors.js';
 import type { SourceObject } from '../../../src/model.js';
 import { GcsSource } from '../../../src/source/gcs-source.js';
 import { FakeGcsServer } from '../../support/fake-gcs-server.js';
@@ -134,6 +134,80 @@ describe('GcsSource.read', () => {
     expect(await mediaRequests()[0]!.settled).toBe('cancelled');
   });
 
+  it('from a start offset, asks for the rest (Range: bytes=N-) and gets exactly those bytes', async () => {
+    const bytes = randomBytes(300_000);
+    const object = (await source.stat({ bucket: BUCKET, name: 'o', generation: gcs.put(BUCKET, 'o', { bytes }) }, live))!;
+    expect((await readAll(source.read(object, live, 123_456))).equals(bytes.subarray(123_456))).toBe(true);
+    expect(mediaRequests().map((r) => [r.headers.range, r.query.get('generation')])).toEqual([['bytes=123456-', object.generation]]);
+  });
+
+  it('a whole object (200) answered to a ranged read is refused, never appended to what was copied', async () => {
+    gcs.ignoreRange = true;
+    const object = (await source.stat({ bucket: BUCKET, name: 'o', generation: gcs.put(BUCKET, 'o', { bytes: randomBytes(10_000) }) }, live))!;
+    const error = await readAll(source.read(object, live, 5_000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toBe(`GCS read http://fake-gcs gs://${BUCKET}/o#${object.generation} failed: error (HTTP 200): asked for bytes from 5000, got HTTP 200`);
+  });
+
+  it.each([
+    [404, 'notFound', TransientError],
+    [403, 'forbidden', TransientError],
+    [412, 'conditionNotMet', PreconditionFailedError],
+    [429, 'rateLimitExceeded', TransientError],
+    [500, 'internalError', TransientError],
+    [503, 'backendError', TransientError],
+  ])('a %d (%s) answer to a media read is classified as GCS errors are, naming the endpoint and object', async (status, reason, kind) => {
+    gcs.intercept = (r) => (r.query.get('alt') === 'media' ? { status, json: { error: { code: status, message: 'said no', errors: [{ reason }] } } } : undefined);
+    const object = (await source.stat({ bucket: BUCKET, name: 'o', generation: gcs.put(BUCKET, 'o', { bytes: Buffer.from('x') }) }, live))!;
+    const error = await readAll(source.read(object, live)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(kind);
+    expect(error).toMatchObject({ code: reason, message: `GCS read http://fake-gcs gs://${BUCKET}/o#${object.generation} failed: ${reason} (HTTP ${status}): said no` });
+  });
+
+  it('a connection cut mid-body is a transient error naming the endpoint and object', async () => {
+    gcs.chunkBytes = 1000;
+    gcs.cutAfterBytes = 3000;
+    const object = (await source.stat({ bucket: BUCKET, name: 'cut', generation: gcs.put(BUCKET, 'cut', { bytes: randomBytes(10_000) }) }, live))!;
+    const error = await readAll(source.read(object, live)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ code: 'ECONNRESET' });
+    expect((error as Error).message).toContain(`GCS read http://fake-gcs gs://${BUCKET}/cut#${object.generation} failed: ECONNRESET`);
+  });
+
+  it('an endpoint that refuses connections is a transient error naming it and the object', async () => {
+    const endpoint = gcs.url;
+    await gcs.close();
+    const refused = new GcsSource(new Storage({ apiEndpoint: endpoint, projectId: 'p' }), { stallTimeoutMs: 20_000, endpoint });
+    const object: SourceObject = { bucket: BUCKET, name: 'o', generation: '7', metageneration: '1', size: 3, metadata: {} };
+    const error = await readAll(refused.read(object, live)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ code: 'ECONNREFUSED' });
+    expect((error as Error).message).toContain(`GCS read ${endpoint} gs://${BUCKET}/o#7 failed: ECONNREFUSED`);
+    gcs = await FakeGcsServer.start();
+  });
+
+  it('consecutive reads share one kept-alive connection', async () => {
+    const generation = gcs.put(BUCKET, 'o', { bytes: randomBytes(5000) });
+    const object = (await source.stat({ bucket: BUCKET, name: 'o', generation }, live))!;
+    await readAll(source.read(object, live));
+    await readAll(source.read(object, live));
+    const [first, second] = mediaRequests();
+    expect(second!.remotePort).toBe(first!.remotePort);
+  });
+
+  it('aborting the signal mid-read ends the stream with an AbortedError and drops the download', async () => {
+    gcs.chunkDelayMs = 20;
+    const generation = gcs.put(BUCKET, 'slow', { bytes: randomBytes(64 * 1024 * 50) });
+    const object = (await source.stat({ bucket: BUCKET, name: 'slow', generation }, live))!;
+    const controller = new AbortController();
+    const stream = source.read(object, controller.signal);
+    const error = new Promise((resolve) => stream.once('error', resolve));
+    await new Promise((resolve) => stream.once('data', resolve));
+    controller.abort();
+    expect(await error).toBeInstanceOf(AbortedError);
+    expect(await mediaRequests()[0]!.settled).toBe('cancelled');
+  });
+
   it('an already aborted signal gives a destroyed stream', () => {
     const object: SourceObject = { bucket: BUCKET, name: 'o', generation: '7', metageneration: '1', size: 3, metadata: {} };
     expect(source.read(object, AbortSignal.abort()).destroyed).toBe(true);
@@ -141,6 +215,18 @@ describe('GcsSource.read', () => {
 });
 
 describe('GcsSource deadlines', () => {
+  it('a media read whose body never starts ends at the first-byte limit with a transient error, and the request is dropped', async () => {
+    // 0.2 s stall timeout: the first byte may take 0.2 s plus the retry waits (1 s each at most): 3.2 s.
+    const watched = new GcsSource(storage, { stallTimeoutMs: 200, endpoint: 'http://fake-gcs' });
+    gcs.chunkDelayMs = 10_000;
+    const generation = gcs.put(BUCKET, 'silent', { bytes: randomBytes(5000) });
+    const object = (await watched.stat({ bucket: BUCKET, name: 'silent', generation }, live))!;
+    const error = await readAll(watched.read(object, live)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe(`GCS read http://fake-gcs gs://${BUCKET}/silent#${generation}: no answer for 3.2 s`);
+    expect(await mediaRequests()[0]!.settled).toBe('cancelled');
+  });
+
   it('a read that stops mid-body ends at the stall timeout with a transient error naming the endpoint, and the download is dropped', async () => {
     const watched = new GcsSource(storage, { stallTimeoutMs: 200, endpoint: 'http://fake-gcs' });
     gcs.chunkBytes = 1000;
