@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { datedKeyspace, simulateShape, skewedKeyspace, uniformKeyspace, type ShapeFigures } from '../test/support/scale-simulation.js';
-import { MAX_PROBES, MIN_PROBES, PIECES_PER_TASK, probeBudget } from '../src/backfill/range-planner.js';
+import { MAX_PROBES, MIN_PROBES, PIECES_PER_TASK, SHARED_MAX_PROBES_PER_PIECE, SHARED_MIN_PROBES, SHARED_PIECES_PER_TASK, SHARED_PLAN_SHARE, sharedProbeBudget } from '../src/backfill/range-planner.js';
 
 const PAGE = 1000;
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -25,14 +25,14 @@ const ASSUME = {
 
 function measuredTable(rows: ShapeFigures[]): string[] {
   const lines = [
-    '| keyspace | objects | tasks | one-task list calls (GCS + S3) | ranged list calls, all tasks (incl. planning) | ratio | objects per task: min / mean / max | max ÷ mean | planning: calls per task, CPU s |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+    '| plan | keyspace | objects | tasks | one-task list calls (GCS + S3) | ranged list calls, all tasks (incl. planning) | ratio | objects per task: min / mean / max | max ÷ mean | planning: list calls (paid by), CPU s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
   ];
   for (const r of rows) {
     const objects = r.perTask.map((t) => t.objects);
     const mean = r.objects / r.tasks;
     lines.push(
-      `| ${r.shape} | ${n(r.objects)} | ${r.tasks} | ${n(r.oneTaskCalls)} | ${n(r.totalCalls)} | ${r.callRatio.toFixed(3)} | ${n(Math.min(...objects))} / ${n(mean)} / ${n(Math.max(...objects))} | ${r.imbalance.toFixed(2)} | ${r.planCallsPerTask}, ${r.planSeconds.toFixed(2)} |`,
+      `| ${r.shared ? 'shared' : 'per task'} | ${r.shape} | ${n(r.objects)} | ${r.tasks} | ${n(r.oneTaskCalls)} | ${n(r.totalCalls)} | ${r.callRatio.toFixed(3)} | ${n(Math.min(...objects))} / ${n(mean)} / ${n(Math.max(...objects))} | ${r.imbalance.toFixed(2)} | ${n(r.planCallsPerTask)} (${r.shared ? 'task 0' : 'every task'}), ${r.planSeconds.toFixed(2)} |`,
     );
   }
   return lines;
@@ -47,17 +47,18 @@ function perTaskTable(r: ShapeFigures): string[] {
 function paperEstimate(): string[] {
   const a = ASSUME;
   const lines = [
-    `| objects | tasks | list calls, hash shards (before): T × 2 × N/1,000 | probes per task p: 15 % of N/(1,000 T), within ${MIN_PROBES}–${MAX_PROBES} | list calls, ranges: 2 × N/1,000 + T × (2 × ${PIECES_PER_TASK} + p) | ratio to one task | copy requests: GCS get + S3 HEAD + S3 PUT | listing per task (both sides, 0.2 s a page) | copy wall time at 3,500 PUT/s |`,
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| objects N | tasks T | list calls, hash shards (before): T × 2 × N/1,000 | pieces P = ${SHARED_PIECES_PER_TASK} T | plan probes p: ${SHARED_PLAN_SHARE * 100} % of N/1,000, at most ${SHARED_MAX_PROBES_PER_PIECE} P, at least ${SHARED_MIN_PROBES} | list calls, shared plan: 2 × N/1,000 + 2 × 2 × P + p | ratio to one task | copy requests: GCS get + S3 HEAD + S3 PUT | listing per task (both sides, 0.2 s a page) | copy wall time at 3,500 PUT/s |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const objects of [100e6, 1e9]) {
     for (const tasks of [100, 1000]) {
       const before = tasks * 2 * (objects / PAGE);
-      const probes = probeBudget(objects, PAGE, tasks);
-      const after = 2 * (objects / PAGE) + tasks * (2 * PIECES_PER_TASK + probes);
+      const pieces = SHARED_PIECES_PER_TASK * tasks;
+      const probes = sharedProbeBudget(objects, PAGE, pieces);
+      const after = 2 * (objects / PAGE) + 2 * 2 * pieces + probes;
       const listHours = (2 * (objects / tasks / PAGE) * a.secondsPerListPage) / 3600;
       const copyHours = objects / a.s3PutPerSecond / 3600;
-      lines.push(`| ${n(objects)} | ${n(tasks)} | ${n(before)} | ${probes} | ${n(after)} | ${(after / (2 * (objects / PAGE))).toFixed(3)} | ${n(3 * objects)} | ${listHours.toFixed(2)} h | ${copyHours.toFixed(1)} h |`);
+      lines.push(`| ${n(objects)} | ${n(tasks)} | ${n(before)} | ${n(pieces)} | ${n(probes)} | ${n(after)} | ${(after / (2 * (objects / PAGE))).toFixed(3)} | ${n(3 * objects)} | ${listHours.toFixed(2)} h | ${copyHours.toFixed(1)} h |`);
     }
   }
   const perMillion = {
@@ -72,7 +73,7 @@ function paperEstimate(): string[] {
     '',
     'Cost per million objects (requests only; small objects, one PutObject each; GCS egress and S3 storage, which depend on bytes, not included):',
     '',
-    `- listing: 1,000 GCS list calls × $${a.gcsClassAPer1000}/1,000 + 1,000 S3 list calls × $${a.s3PutListPer1000}/1,000 = $${perMillion.list.toFixed(3)} (planning adds T × p GCS calls per run, about 15 % of the GCS listing when p is not at its bounds: $${((0.15 * (1e6 / PAGE) * a.gcsClassAPer1000) / 1000).toFixed(4)} per million objects)`,
+    `- listing: 1,000 GCS list calls × $${a.gcsClassAPer1000}/1,000 + 1,000 S3 list calls × $${a.s3PutListPer1000}/1,000 = $${perMillion.list.toFixed(3)} (a shared plan adds p GCS calls per run, at most ${SHARED_PLAN_SHARE * 100} % of the GCS listing when p is not at its floor: $${((SHARED_PLAN_SHARE * (1e6 / PAGE) * a.gcsClassAPer1000) / 1000).toFixed(5)} per million objects)`,
     `- GCS downloads: 1,000,000 × $${a.gcsClassBPer1000}/1,000 = $${perMillion.gcsGet.toFixed(2)}`,
     `- S3 HEADs (the generation check of each copy): 1,000,000 × $${a.s3GetHeadPer1000}/1,000 = $${perMillion.s3Head.toFixed(2)}`,
     `- S3 PUTs: 1,000,000 × $${a.s3PutListPer1000}/1,000 = $${perMillion.s3Put.toFixed(2)}`,
@@ -82,24 +83,26 @@ function paperEstimate(): string[] {
 
 /** What the figures above fall short of, read from them. */
 function knownGaps(rows: ShapeFigures[]): string[] {
+  const label = (r: ShapeFigures): string => `${r.shape} at ${r.tasks} tasks, ${r.shared ? 'shared plan' : 'per task'}`;
   const unbalanced = rows.filter((r) => r.imbalance > 1.5);
   const costly = rows.filter((r) => r.callRatio > 1.1);
   const lines: string[] = [];
   if (unbalanced.length > 0) {
     lines.push(
-      `- Balance: ${unbalanced.map((r) => `${r.shape} at ${r.tasks} tasks (max ÷ mean ${r.imbalance.toFixed(2)})`).join(', ')} above 1.5. Every task pays`,
-      '  the sample, so with many tasks over few objects each gets few probes (at least 32, 15 % of its own GCS pages), and',
-      '  a sample that small misses where a skewed keyspace\'s objects are. A plan written once by a planning step could spend',
-      '  the whole budget in one place. The ranges stay exact (every object listed by exactly one task) whatever the balance.',
+      `- Balance: ${unbalanced.map((r) => `${label(r)} (max ÷ mean ${r.imbalance.toFixed(2)})`).join(', ')} above 1.5. Without PLAN_BUCKET every task`,
+      `  pays the sample, so with many tasks over few objects each gets few probes (at least ${MIN_PROBES}, 15 % of its own GCS pages), and`,
+      "  a sample that small misses where a skewed keyspace's objects are. The ranges stay exact (every object listed by exactly one task) whatever the balance.",
     );
   }
   if (costly.length > 0) {
     lines.push(
-      `- List calls: ${costly.map((r) => `${r.shape} at ${r.tasks} tasks (${r.callRatio.toFixed(3)})`).join(', ')} above 1.1 × one task: the sample's`,
-      `  floor (${MIN_PROBES} probes a task) and the cap (${MAX_PROBES}) are reached on estimates that are off (the date-partitioned estimate is`,
-      '  too high by orders of magnitude: the columns of a date hold fewer values than their alphabets allow).',
+      `- List calls: ${costly.map((r) => `${label(r)} (${r.callRatio.toFixed(3)})`).join(', ')} above 1.1 × one task: every task pays the sample's`,
+      `  floor (${MIN_PROBES} probes a task) or cap (${MAX_PROBES}), the cap on estimates that are off (a date-partitioned estimate runs`,
+      '  orders of magnitude high: the columns of a date hold fewer values than their alphabets allow).',
     );
   }
+  const skewedMargin = rows.filter((r) => r.shared && r.imbalance > 1.4 && r.imbalance <= 1.5);
+  if (skewedMargin.length > 0) lines.push(`- Margin: ${skewedMargin.map((r) => `${label(r)} (${r.imbalance.toFixed(2)})`).join(', ')} meets 1.5 by little: a sample sees densities, not counts, and a dense sub-prefix's edges are where its estimate errs.`);
   return lines.length > 0 ? lines : ['- None in these figures.'];
 }
 
@@ -109,9 +112,9 @@ async function main(): Promise<void> {
   const signal = new AbortController().signal;
   const rows: ShapeFigures[] = [];
   for (const tasks of taskCounts) {
-    for (const ks of [uniformKeyspace(objects), skewedKeyspace(objects), datedKeyspace(objects)]) {
-      const r = await simulateShape(ks, tasks, PAGE, signal);
-      process.stderr.write(`${r.shape}, ${tasks} tasks: ratio ${r.callRatio.toFixed(3)}, max/mean ${r.imbalance.toFixed(2)}, ${r.seconds.toFixed(0)} s\n`);
+    for (const ks of [uniformKeyspace(objects), skewedKeyspace(objects), datedKeyspace(objects)]) for (const shared of [true, false]) {
+      const r = await simulateShape(ks, tasks, PAGE, signal, shared);
+      process.stderr.write(`${r.shape}, ${tasks} tasks, ${shared ? 'shared' : 'per task'}: ratio ${r.callRatio.toFixed(3)}, max/mean ${r.imbalance.toFixed(2)}, ${r.seconds.toFixed(0)} s\n`);
       rows.push(r);
     }
   }
@@ -164,11 +167,11 @@ function render(rows: ShapeFigures[], objects: number, taskCounts: number[]): st
     'case, both sides listed). The one-task run lists everything with no range. Every task computes the same plan; the',
     'simulation computes it once and charges its calls to every task.',
     '',
-    ...rows.filter((r) => r.tasks === taskCounts[0]).map((r) => `- **${r.shape}**: ${r.description}`),
+    ...rows.filter((r) => r.tasks === taskCounts[0] && r.shared).map((r) => `- **${r.shape}**: ${r.description}`),
     '',
     ...measuredTable(rows),
     '',
-    ...rows.filter((r) => r.tasks <= 20).flatMap((r) => [`<details><summary>${r.shape}, ${r.tasks} tasks: per task</summary>`, '', ...perTaskTable(r), '', '</details>', '']),
+    ...rows.filter((r) => r.tasks <= 20 && r.shared).flatMap((r) => [`<details><summary>${r.shape}, ${r.tasks} tasks, shared plan: per task</summary>`, '', ...perTaskTable(r), '', '</details>', '']),
     '## Estimate on paper: 100 million and 1 billion objects',
     '',
     'Assumed (public list prices and guidance as read; check before relying on them):',

@@ -41,6 +41,14 @@ interface Column {
   child: bigint;
 }
 
+/** The bytes of each run that shows at least two distinct bytes in `seen`. */
+function variedRuns(seen: ReadonlySet<number>): number[] {
+  return RUNS.flatMap(([first, last]) => {
+    const here = [...seen].filter((b) => b >= first && b <= last);
+    return here.length >= 2 ? here : [];
+  });
+}
+
 /** The bytes seen at one depth, with the runs between their least and greatest filled in (see the file's comment). */
 function filledAlphabet(seen: ReadonlySet<number>, deeper: ReadonlySet<number>): number[] {
   const bytes = new Set(seen);
@@ -65,8 +73,9 @@ export class NameScale {
     const sets = Array.from({ length: POSITION_DIGITS }, (_, i) => new Set(seen[i]));
     for (const name of names) encoder.encode(name.slice(prefix.length)).slice(0, POSITION_DIGITS).forEach((b, i) => sets[i]!.add(b));
     this.#seen = sets;
+    // The bytes of runs that vary at some deeper depth (a constant suffix such as `.log` says nothing about a run's extent).
     const deeper: Array<Set<number>> = [];
-    for (let d = POSITION_DIGITS - 1; d >= 0; d--) deeper[d] = new Set([...sets[d]!, ...(deeper[d + 1] ?? [])]);
+    for (let d = POSITION_DIGITS - 1; d >= 0; d--) deeper[d] = new Set([...variedRuns(sets[d]!), ...(deeper[d + 1] ?? [])]);
     // Width of a subtree at depth d: one unit for "ended", one per byte's subtree, one unit for "above".
     const columns: Column[] = [];
     let width = 1n;

@@ -65,26 +65,35 @@ const PLAN_SHARE = 0.15;
 export const SHARED_PIECES_PER_TASK = 2;
 /** A shared sample's share of the whole prefix's GCS list calls. */
 export const SHARED_PLAN_SHARE = 0.05;
-/** Probes per piece a shared sample takes at least, whatever the prefix's size. */
-export const SHARED_PROBES_PER_PIECE = 3;
-/** Probes a shared sample takes at most (docs/scale.md). */
-export const SHARED_MAX_PROBES = 20_000;
-/** A shared sample's batches: an eighth of the probes so far go out at once. */
-const BATCH_DIVISOR = 8;
+/**
+ * Probes a shared sample takes at least, however few objects it estimates:
+ * finding a dense sub-prefix's edges takes about this many whatever the
+ * number of tasks (skewed at 10 tasks: 1.48 × the mean with 160 or 240, docs/scale.md).
+ */
+export const SHARED_MIN_PROBES = 240;
+/**
+ * Probes per piece a shared sample takes at most: a sample's estimate of a
+ * date-partitioned prefix runs orders of magnitude high, and must not buy
+ * thousands of pages; 4 per piece keeps the sample within 4 % of all list
+ * calls at 100 tasks over 10 million names (docs/scale.md).
+ */
+export const SHARED_MAX_PROBES_PER_PIECE = 4;
+/** A shared sample's batches: 1/64 of the probes so far go out at once (larger batches steer worse: skewed at 100 tasks 1.44 × the mean with 1/64, 1.66 with 1/32; at 10 tasks 2.98 with 1/8). */
+const BATCH_DIVISOR = 64;
 
 /**
  * Probes worth spending once for every task: SHARED_PLAN_SHARE of the
- * estimated GCS pages of the whole prefix, at least SHARED_PROBES_PER_PIECE
- * per piece, at most SHARED_MAX_PROBES.
+ * estimated GCS pages of the whole prefix, at most
+ * SHARED_MAX_PROBES_PER_PIECE per piece, at least SHARED_MIN_PROBES.
  */
 export function sharedProbeBudget(estimatedObjects: number, pageSize: number, pieces: number): number {
   const share = Math.ceil((SHARED_PLAN_SHARE * estimatedObjects) / Math.max(1, pageSize));
-  return Math.min(SHARED_MAX_PROBES, Math.max(SHARED_PROBES_PER_PIECE * pieces, MIN_PROBES, share));
+  return Math.max(SHARED_MIN_PROBES, Math.min(SHARED_MAX_PROBES_PER_PIECE * pieces, share));
 }
 
 /**
  * Probes worth spending, from what the sample estimates so far: 15 % of one
- * task's share of the GCS list calls, within 16–160. Every task estimates
+ * task's share of the GCS list calls, within 32–160. Every task estimates
  * alike, so every task stops at the same probe.
  */
 export function probeBudget(estimatedObjects: number, pageSize: number, count: number): number {
@@ -129,7 +138,7 @@ export async function planRanges(options: PlanOptions, signal: AbortSignal): Pro
     const estimated = sum(estimate(sample));
     const budget = options.probes ?? (shared ? sharedProbeBudget(estimated, pageSize, piecesPerTask * count) : probeBudget(estimated, pageSize, count));
     if (listCalls >= Math.max(1, budget)) break;
-    // Batches grow with what is known (an eighth of the probes so far), so the first probes still steer the next.
+    // Batches grow with what is known (1/64 of the probes so far), so the first probes still steer the next.
     const batch = shared ? Math.min(budget - listCalls, Math.max(1, Math.floor(listCalls / BATCH_DIVISOR))) : 1;
     offsets = nextProbes(sample, batch);
     if (offsets.length === 0) break;
