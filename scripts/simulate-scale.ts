@@ -6,7 +6,7 @@
  *   npx tsx scripts/simulate-scale.ts [OBJECTS] [TASKS…]     (defaults 10000000 10)
  */
 import { writeFileSync } from 'node:fs';
-import { datedKeyspace, simulateShape, skewedKeyspace, uniformKeyspace, type ShapeFigures } from '../test/support/scale-simulation.js';
+import { datedKeyspace, simulateOneTask, simulateShape, skewedKeyspace, uniformKeyspace, type ShapeFigures } from '../test/support/scale-simulation.js';
 import { MAX_PROBES, MIN_PROBES, PIECES_PER_TASK, SHARED_MAX_PROBES_PER_PIECE, SHARED_MIN_PROBES, SHARED_PIECES_PER_TASK, SHARED_PLAN_SHARE, sharedProbeBudget } from '../src/backfill/range-planner.js';
 
 const PAGE = 1000;
@@ -111,9 +111,11 @@ async function main(): Promise<void> {
   const taskCounts = process.argv.length > 3 ? process.argv.slice(3).map(Number) : [10];
   const signal = new AbortController().signal;
   const rows: ShapeFigures[] = [];
-  for (const tasks of taskCounts) {
-    for (const ks of [uniformKeyspace(objects), skewedKeyspace(objects), datedKeyspace(objects)]) for (const shared of [true, false]) {
-      const r = await simulateShape(ks, tasks, PAGE, signal, shared);
+  const keyspaces = [uniformKeyspace(objects), skewedKeyspace(objects), datedKeyspace(objects)];
+  const oneTask = await Promise.all(keyspaces.map((ks) => simulateOneTask(ks, PAGE, signal)));
+  for (const shared of [true, false]) {
+    for (const tasks of taskCounts) for (const [k, ks] of keyspaces.entries()) {
+      const r = await simulateShape(ks, tasks, PAGE, signal, shared, oneTask[k]);
       process.stderr.write(`${r.shape}, ${tasks} tasks, ${shared ? 'shared' : 'per task'}: ratio ${r.callRatio.toFixed(3)}, max/mean ${r.imbalance.toFixed(2)}, ${r.seconds.toFixed(0)} s\n`);
       rows.push(r);
     }
@@ -138,26 +140,39 @@ function render(rows: ShapeFigures[], objects: number, taskCounts: number[]): st
     '[b(j), b(j+1)), the first and last open, so the pieces cover the prefix exactly once whatever the boundaries are, and',
     'each piece belongs to exactly one task. A task killed and restarted lists its own ranges again, and only them.',
     '',
-    '**Boundaries without a coordinator.** Every task takes the same sample before it starts: one-page list calls (names',
-    `only), ${MIN_PROBES} to ${MAX_PROBES} of them (15 % of one task's share of the GCS pages, as the sample estimates it), each chosen from`,
-    'the previous answers: the next probe halves the gap that may hold the most objects. Names are placed on a line as',
-    'mixed-radix numbers whose digits are the ranks of their bytes among the bytes seen *at that depth* (so a column of',
-    'three years takes the room of three values, not of every byte), and a gap between probes is estimated from the',
-    "geometric mean of its neighbours' densities. The prefix is cut at equal shares of the estimate into",
-    `${PIECES_PER_TASK} × T pieces, dealt in rows of T with every other row reversed (0, 1, …, T − 1, T − 1, …, 1, 0): each task`,
+    '**A plan computed once.** With `PLAN_BUCKET` set, task 0 plans and writes the plan (the sorted boundaries, as JSON) to',
+    '`gs://PLAN_BUCKET/…` with a create-only precondition (`ifGenerationMatch: 0`: a restarted task 0 or a second writer',
+    'cannot replace a plan other tasks may already have read); every other task waits for that object and reads it. The',
+    'sample is then paid once, not T times, so it can be large: one-page list calls (names only), ' + `${SHARED_PLAN_SHARE * 100} % of the GCS pages of`,
+    `the whole prefix as the sample estimates it, at most ${SHARED_MAX_PROBES_PER_PIECE} per piece (an estimate that runs high must not buy thousands`,
+    `of pages) and at least ${SHARED_MIN_PROBES} (finding a dense sub-prefix's edges takes about that many whatever T), sent in parallel`,
+    'batches of 1/64 of the probes so far (larger batches steer worse). Without `PLAN_BUCKET` every task takes the same',
+    `sample alike before it starts, ${MIN_PROBES} to ${MAX_PROBES} probes (15 % of one task's share of the GCS pages), sequentially.`,
+    '',
+    'Either way each probe is chosen from the previous answers: the next one halves the gap that may hold the most objects.',
+    "Names are placed on a line as paths down a tree: at each depth one child per byte of that depth's alphabet, each",
+    'child as wide as the whole next depth, plus one unit for a name ending there; a byte above the alphabet gets a',
+    "child's width, so probes reach past what the sample knows. The alphabet is the bytes seen at that depth, plus whole",
+    'runs of digits or letters between the least and greatest of the run seen there or deeper, where the run varies (a',
+    "page of 1,000 neighbours shows a name's last columns whole, the middle ones only where probes landed; without the",
+    'filling, uniform hex names were estimated at 1/16 of their number and a page across a column\'s end looked up to 25 ×',
+    'sparser than its neighbours: the 5.79 × imbalance at 100 tasks the first figures showed). A gap between probes is',
+    "estimated from the geometric mean of its neighbours' densities. The prefix is cut at equal shares of the estimate",
+    `into ${SHARED_PIECES_PER_TASK} × T pieces, dealt in rows of T with every other row reversed (0, 1, …, T − 1, T − 1, …, 1, 0): each task`,
     'lists its pieces in turn (adjacent ones joined). A sample of pages sees how densely names are packed but not how',
     'many days a month has or how full each day is; the error that leaves drifts along the keyspace (daily volume growing',
     'fourfold over three years), and pieces from mirrored ends cancel it. Each extra piece costs a task about one partial',
     'page per side.',
     '',
-    'Trade-off chosen: no planning step and no plan file (nothing to run first, nothing to clean up), at the price of',
-    "every task paying the sample (T × p list calls), and of relying on every task seeing the same answers: objects",
-    'created or deleted *inside the sampled pages* while tasks plan can shift a boundary between two tasks. A shifted',
-    'boundary makes two tasks overlap (harmless: each copy is generation-guarded, the second is skipped by its HEAD)',
-    'or leave a gap, whose objects the next run, or the live pull/push path for new objects, copies. A plan written',
-    'once by a planning step (and read by every task) would remove that window and the T-fold sample cost, so it could',
-    'sample far more where many tasks share few objects (see "Known gaps"); it needs a place to write the plan to and a',
-    'step that must run first.',
+    'Trade-off chosen: a planning step (task 0 plans, the others read its plan) when `PLAN_BUCKET` is set: one sample for',
+    'all tasks, so balance holds at 100 tasks and more, planning costs p list calls per run instead of T × p, and every',
+    'task cuts at the same boundaries even if objects are created or deleted while the job runs. Its price: a bucket the',
+    'job may write to, tasks other than 0 waiting for the plan before their first copy, and a plan object per run to',
+    'keep or expire. Without `PLAN_BUCKET` every task samples alike (nothing to run first, nothing to clean up), at the',
+    'price of T × p list calls, worse balance over many tasks (figures below), and of relying on every task seeing the',
+    'same answers: objects created or deleted *inside the sampled pages* while tasks plan can shift a boundary between',
+    'two tasks, making them overlap (harmless: each copy is generation-guarded, the second is skipped by its HEAD) or',
+    'leave a gap, whose objects the next run, or the live pull/push path for new objects, copies.',
     '',
     `## Simulation: ${n(objects)} names, ${taskCounts.join(' and ')} tasks, pages of ${PAGE}`,
     '',
@@ -183,9 +198,10 @@ function render(rows: ShapeFigures[], objects: number, taskCounts: number[]): st
     '',
     ...paperEstimate(),
     '',
-    'Balance at these sizes follows what each task gets, objects per task N/T, and so its probes: 1 million per task',
-    '(100 million at 100 tasks, 1 billion at 1,000) is the 10 million at 10 tasks measured above; 100,000 per task',
-    '(100 million at 1,000 tasks) is the 10 million at 100 tasks measured above, where the sample is too small (Known gaps).',
+    'Balance at these sizes follows pieces per probe: the shared plan takes p probes for 2 T pieces, about 4 a piece at',
+    '100 and 1,000 tasks, as the 10 million at 100 tasks measured above (800 probes, 200 pieces); at 10 tasks its floor',
+    `(${SHARED_MIN_PROBES}) gives 12 a piece. The pages each probe reads hold 1,000 names whatever N, so a larger prefix is sampled more`,
+    'thinly between probes; the estimate between them is interpolation on the same scale, measured here only at 10 million.',
     '',
     'Wall time: the listing is no longer the bottleneck (a task lists only N/T names: minutes, where hash shards made',
     'every task page through all N names on both sides: at 1 billion objects, 2 × 1,000,000 pages × 0.2 s ≈ 111 h per',

@@ -205,10 +205,15 @@ export interface ShapeFigures {
   seconds: number;
 }
 
+/** One task listing everything (the same for every plan: pass it to simulateShape to list once). */
+export function simulateOneTask(ks: Keyspace, pageSize: number, signal: AbortSignal): Promise<TaskFigures> {
+  return simulateTask(ks, { boundaries: [], listCalls: 0 }, 1, 0, pageSize, signal);
+}
+
 /** Every task of one shape, one after the other, and the one-task run to compare with. */
-export async function simulateShape(ks: Keyspace, tasks: number, pageSize: number, signal: AbortSignal, shared = false): Promise<ShapeFigures> {
+export async function simulateShape(ks: Keyspace, tasks: number, pageSize: number, signal: AbortSignal, shared = false, oneTask?: TaskFigures): Promise<ShapeFigures> {
   const started = performance.now();
-  const one = await simulateTask(ks, { boundaries: [], listCalls: 0 }, 1, 0, pageSize, signal);
+  const one = oneTask ?? (await simulateOneTask(ks, pageSize, signal));
   const planStarted = performance.now();
   const plan = { ...(await simulatePlan(ks, tasks, pageSize, signal, shared)), shared };
   const planSeconds = (performance.now() - planStarted) / 1000;
