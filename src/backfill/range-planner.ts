@@ -4,8 +4,9 @@ import { compareUtf8 } from './utf8-order.js';
 
 /**
  * Cuts a prefix into contiguous name ranges holding similar numbers of
- * objects, from a small sample every task takes the same way: no
- * coordinator, no plan file. The sample is up to `probes` list calls (names
+ * objects, from a sample: taken once by task 0 and shared through a plan
+ * file (`shared`, PLAN_BUCKET), or, without one, taken by every task the
+ * same way (no coordinator). The sample is up to `probes` list calls (names
  * only), each one page from a start offset chosen where the most objects
  * may hide, so skewed and date-partitioned keyspaces are sampled where
  * their objects are. Every task asks the same questions in the same order,
