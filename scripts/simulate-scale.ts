@@ -81,6 +81,24 @@ function paperEstimate(): string[] {
   ];
 }
 
+/** What the paper estimate's probes per piece say about balance, against the measured 10 million at 100 tasks (4 a piece). */
+function paperBalance(): string[] {
+  const thin: string[] = [];
+  for (const objects of [100e6, 1e9]) {
+    for (const tasks of [100, 1000]) {
+      const pieces = SHARED_PIECES_PER_TASK * tasks;
+      const perPiece = sharedProbeBudget(objects, PAGE, pieces) / pieces;
+      if (perPiece < SHARED_MAX_PROBES_PER_PIECE) thin.push(`${n(objects)} objects at ${n(tasks)} tasks (${perPiece.toFixed(1)} a piece)`);
+    }
+  }
+  return [
+    `Balance at these sizes follows probes per piece, p ÷ P: ${SHARED_MAX_PROBES_PER_PIECE} a piece is what the 10 million names at 100 tasks measured`,
+    `above took (at most 800 probes for 200 pieces)${thin.length > 0 ? `; fewer where ${SHARED_PLAN_SHARE * 100} % of the pages is less: ${thin.join(', ')}, not measured here` : ''}.`,
+    'Each probe reads one page of 1,000 names whatever N, so a larger prefix is sampled more thinly between probes; the',
+    'estimate between them is interpolation on the same scale, measured here only at 10 million.',
+  ];
+}
+
 /** What the figures above fall short of, read from them. */
 function knownGaps(rows: ShapeFigures[]): string[] {
   const label = (r: ShapeFigures): string => `${r.shape} at ${r.tasks} tasks, ${r.shared ? 'shared plan' : 'per task'}`;
@@ -198,10 +216,7 @@ function render(rows: ShapeFigures[], objects: number, taskCounts: number[]): st
     '',
     ...paperEstimate(),
     '',
-    'Balance at these sizes follows pieces per probe: the shared plan takes p probes for 2 T pieces, about 4 a piece at',
-    '100 and 1,000 tasks, as the 10 million at 100 tasks measured above (800 probes, 200 pieces); at 10 tasks its floor',
-    `(${SHARED_MIN_PROBES}) gives 12 a piece. The pages each probe reads hold 1,000 names whatever N, so a larger prefix is sampled more`,
-    'thinly between probes; the estimate between them is interpolation on the same scale, measured here only at 10 million.',
+    ...paperBalance(),
     '',
     'Wall time: the listing is no longer the bottleneck (a task lists only N/T names: minutes, where hash shards made',
     'every task page through all N names on both sides: at 1 billion objects, 2 × 1,000,000 pages × 0.2 s ≈ 111 h per',
