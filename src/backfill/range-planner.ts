@@ -4,8 +4,9 @@ import { compareUtf8 } from './utf8-order.js';
 
 /**
  * Cuts a prefix into contiguous name ranges holding similar numbers of
- * objects, from a small sample every task takes the same way: no
- * coordinator, no plan file. The sample is up to `probes` list calls (names
+ * objects, from a sample: taken once by task 0 and shared through a plan
+ * file (`shared`, PLAN_BUCKET), or, without one, taken by every task the
+ * same way (no coordinator). The sample is up to `probes` list calls (names
  * only), each one page from a start offset chosen where the most objects
  * may hide, so skewed and date-partitioned keyspaces are sampled where
  * their objects are. Every task asks the same questions in the same order,
@@ -25,9 +26,14 @@ export interface PlanOptions {
   prober: SourceProber;
   /** List calls the sample may make. Default: adaptive (see probeBudget). */
   probes?: number;
-  /** Ranges per task. Default PIECES_PER_TASK. */
+  /** Ranges per task. Default PIECES_PER_TASK (SHARED_PIECES_PER_TASK when shared). */
   piecesPerTask?: number;
-  /** The plan is computed once and shared by every task (PLAN_BUCKET): it may spend a larger budget. */
+  /**
+   * The plan is computed once, by one task, and read by all (PLAN_BUCKET):
+   * the sample is paid once, so it is sized from the whole prefix's GCS
+   * pages (see sharedProbeBudget) rather than one task's share, and its
+   * probes go out in parallel batches. Default false: every task samples alike.
+   */
   shared?: boolean;
 }
 
@@ -56,9 +62,39 @@ export const MAX_PROBES = 160;
 /** The sample's share of a task's own GCS list calls (half as much of its GCS and S3 calls together). */
 const PLAN_SHARE = 0.15;
 
+/** Ranges per task when the plan is shared (docs/scale.md). */
+export const SHARED_PIECES_PER_TASK = 2;
+/** A shared sample's share of the whole prefix's GCS list calls. */
+export const SHARED_PLAN_SHARE = 0.05;
+/**
+ * Probes a shared sample takes at least, however few objects it estimates:
+ * finding a dense sub-prefix's edges takes about this many whatever the
+ * number of tasks (skewed at 10 tasks: 1.48 × the mean with 160 or 240, docs/scale.md).
+ */
+export const SHARED_MIN_PROBES = 240;
+/**
+ * Probes per piece a shared sample takes at most: a sample's estimate of a
+ * date-partitioned prefix runs orders of magnitude high, and must not buy
+ * thousands of pages; 4 per piece keeps the sample within 4 % of all list
+ * calls at 100 tasks over 10 million names (docs/scale.md).
+ */
+export const SHARED_MAX_PROBES_PER_PIECE = 4;
+/** A shared sample's batches: 1/64 of the probes so far go out at once (larger batches steer worse: skewed at 100 tasks 1.44 × the mean with 1/64, 1.66 with 1/32; at 10 tasks 2.98 with 1/8). */
+const BATCH_DIVISOR = 64;
+
+/**
+ * Probes worth spending once for every task: SHARED_PLAN_SHARE of the
+ * estimated GCS pages of the whole prefix, at most
+ * SHARED_MAX_PROBES_PER_PIECE per piece, at least SHARED_MIN_PROBES.
+ */
+export function sharedProbeBudget(estimatedObjects: number, pageSize: number, pieces: number): number {
+  const share = Math.ceil((SHARED_PLAN_SHARE * estimatedObjects) / Math.max(1, pageSize));
+  return Math.max(SHARED_MIN_PROBES, Math.min(SHARED_MAX_PROBES_PER_PIECE * pieces, share));
+}
+
 /**
  * Probes worth spending, from what the sample estimates so far: 15 % of one
- * task's share of the GCS list calls, within 16–160. Every task estimates
+ * task's share of the GCS list calls, within 32–160. Every task estimates
  * alike, so every task stops at the same probe.
  */
 export function probeBudget(estimatedObjects: number, pageSize: number, count: number): number {
@@ -85,24 +121,32 @@ interface Sample {
 
 export async function planRanges(options: PlanOptions, signal: AbortSignal): Promise<RangePlan> {
   const { bucket, prefix, count, prober } = options;
-  const piecesPerTask = options.piecesPerTask ?? PIECES_PER_TASK;
+  const shared = options.shared === true;
+  const piecesPerTask = options.piecesPerTask ?? (shared ? SHARED_PIECES_PER_TASK : PIECES_PER_TASK);
   if (count <= 1) return { boundaries: [], piecesPerTask: 1, listCalls: 0, estimatedObjects: 0, exact: false };
   let sample: Sample = { segments: [{}], scale: new NameScale(prefix, []), prefix };
   let listCalls = 0;
   let pageSize = 1;
-  let offset: string | undefined;
+  let offsets: Array<string | undefined> = [undefined];
   for (;;) {
-    const page = await prober.probe(bucket, prefix, offset, signal);
-    listCalls++;
-    if (page.truncated) pageSize = Math.max(pageSize, page.names.length);
-    sample = learn(sample, offset, page.names, page.truncated);
-    const budget = options.probes ?? probeBudget(sum(estimate(sample)), pageSize, count);
+    // One batch of probes in parallel, learnt in the order asked (the same plan whatever order they answer in).
+    const pages = await Promise.all(offsets.map((offset) => prober.probe(bucket, prefix, offset, signal)));
+    for (const [j, page] of pages.entries()) {
+      listCalls++;
+      if (page.truncated) pageSize = Math.max(pageSize, page.names.length);
+      sample = learn(sample, offsets[j], page.names, page.truncated);
+    }
+    const estimated = sum(estimate(sample));
+    const budget = options.probes ?? (shared ? sharedProbeBudget(estimated, pageSize, piecesPerTask * count) : probeBudget(estimated, pageSize, count));
     if (listCalls >= Math.max(1, budget)) break;
-    offset = nextProbe(sample);
-    if (offset === undefined) break;
+    // Batches grow with what is known (1/64 of the probes so far), so the first probes still steer the next.
+    const batch = shared ? Math.min(budget - listCalls, Math.max(1, Math.floor(listCalls / BATCH_DIVISOR))) : 1;
+    offsets = nextProbes(sample, batch);
+    if (offsets.length === 0) break;
   }
   const estimates = estimate(sample);
   const total = sum(estimates);
+
   const exact = sample.segments.every((s) => s.names !== undefined);
   return { boundaries: cut(sample, estimates, total, piecesPerTask * count), piecesPerTask, listCalls, estimatedObjects: Math.round(total), exact };
 }
@@ -179,30 +223,36 @@ function estimate(sample: Sample): number[] {
 }
 
 /**
- * The next probe: the middle of the gap that may hold the most objects (by
- * its denser neighbour, so a dense cluster's edges get explored). Undefined
- * when no gap is left to split.
+ * The next `batch` probes: the middles of the gaps that may hold the most
+ * objects (by their denser neighbour, so a dense cluster's edges get
+ * explored), one per gap. Empty when no gap is left to split.
  */
-function nextProbe(sample: Sample): string | undefined {
-  for (;;) {
-    let best = -1;
-    let bestScore = -1;
-    sample.segments.forEach((s, i) => {
-      if (s.names !== undefined || s.stuck === true) return;
-      const d = neighbourDensities(sample, i);
-      const score = width(sample, s) * (d.length === 0 ? 1 : Math.max(...d));
-      if (score > bestScore) [best, bestScore] = [i, score];
-    });
-    if (best < 0) return undefined;
-    const gap = sample.segments[best]!;
-    const [lo, hi] = bounds(sample, gap);
-    // The middle, or nearer the top when its name rounds down out of the gap.
-    for (const at of [(lo + hi) / 2n, (lo + 3n * hi) / 4n, hi - (hi - lo) / 16n, hi - 1n]) {
-      const offset = sample.scale.nameAt(at);
-      if (atOrAbove(offset, gap.lo) && below(offset, gap.hi) && offset !== gap.lo) return offset;
-    }
-    gap.stuck = true;
+function nextProbes(sample: Sample, batch: number): string[] {
+  const scored: Array<[number, number]> = [];
+  sample.segments.forEach((s, i) => {
+    if (s.names !== undefined || s.stuck === true) return;
+    const d = neighbourDensities(sample, i);
+    scored.push([i, width(sample, s) * (d.length === 0 ? 1 : Math.max(...d))]);
+  });
+  scored.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+  const offsets: string[] = [];
+  for (const [i] of scored) {
+    if (offsets.length >= batch) break;
+    const offset = probeInside(sample, sample.segments[i]!);
+    if (offset === undefined) sample.segments[i]!.stuck = true;
+    else offsets.push(offset);
   }
+  return offsets;
+}
+
+/** The middle of a gap, or nearer its top when the middle's name rounds down out of it; undefined when no valid name lies inside. */
+function probeInside(sample: Sample, gap: Segment): string | undefined {
+  const [lo, hi] = bounds(sample, gap);
+  for (const at of [(lo + hi) / 2n, (lo + 3n * hi) / 4n, hi - (hi - lo) / 16n, hi - 1n]) {
+    const offset = sample.scale.nameAt(at);
+    if (atOrAbove(offset, gap.lo) && below(offset, gap.hi) && offset !== gap.lo) return offset;
+  }
+  return undefined;
 }
 
 /** The pieces − 1 boundaries at equal shares of the estimated total, in ascending order. */

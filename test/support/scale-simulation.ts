@@ -142,16 +142,20 @@ export interface TaskFigures {
   objects: number;
 }
 
-/** The plan every task computes alike (computed once here), and its list calls, which every task pays. */
-export async function simulatePlan(ks: Keyspace, count: number, pageSize: number, signal: AbortSignal): Promise<{ boundaries: string[]; listCalls: number }> {
+/**
+ * The plan (computed once here) and its list calls: per task, every task
+ * computes it alike and pays them; shared, task 0 computes it and pays them,
+ * the others read it (one object read, not a list call).
+ */
+export async function simulatePlan(ks: Keyspace, count: number, pageSize: number, signal: AbortSignal, shared = false): Promise<{ boundaries: string[]; listCalls: number }> {
   if (count === 1) return { boundaries: [], listCalls: 0 };
   const calls = { count: 0 };
-  const plan = await planRanges({ bucket: 'b', prefix: '', count, prober: new GcsLister(fakeStorage(ks, calls), { pageSize }) }, signal);
+  const plan = await planRanges({ bucket: 'b', prefix: '', count, prober: new GcsLister(fakeStorage(ks, calls), { pageSize }), shared }, signal);
   return { boundaries: plan.boundaries, listCalls: calls.count };
 }
 
 /** One task of `count`, as `gcs2s3 verify` runs it with S3 already holding every object (both sides listed). */
-export async function simulateTask(ks: Keyspace, planned: { boundaries: string[]; listCalls: number }, count: number, index: number, pageSize: number, signal: AbortSignal): Promise<TaskFigures> {
+export async function simulateTask(ks: Keyspace, planned: { boundaries: string[]; listCalls: number; shared?: boolean }, count: number, index: number, pageSize: number, signal: AbortSignal): Promise<TaskFigures> {
   const gcs = { count: 0 };
   const s3 = { count: 0 };
   const counts = createListingCounts();
@@ -174,11 +178,13 @@ export async function simulateTask(ks: Keyspace, planned: { boundaries: string[]
     signal,
   );
   if (counts.listedGcs !== objects || counts.listedS3 !== objects || counts.otherShards !== 0) throw new Error(`task ${index}: listings disagree`);
-  return { planCalls: planned.listCalls, gcsCalls: gcs.count, s3Calls: s3.count, objects };
+  return { planCalls: planned.shared === true && index > 0 ? 0 : planned.listCalls, gcsCalls: gcs.count, s3Calls: s3.count, objects };
 }
 
 export interface ShapeFigures {
   shape: string;
+  /** The plan computed once and read by every task (PLAN_BUCKET), rather than by every task alike. */
+  shared: boolean;
   description: string;
   objects: number;
   tasks: number;
@@ -191,6 +197,7 @@ export interface ShapeFigures {
   callRatio: number;
   /** Most objects in one task ÷ the mean. */
   imbalance: number;
+  /** List calls of one plan (paid once when shared, by every task otherwise). */
   planCallsPerTask: number;
   /** CPU time of one plan (the simulated list calls answer at once). */
   planSeconds: number;
@@ -198,12 +205,17 @@ export interface ShapeFigures {
   seconds: number;
 }
 
+/** One task listing everything (the same for every plan: pass it to simulateShape to list once). */
+export function simulateOneTask(ks: Keyspace, pageSize: number, signal: AbortSignal): Promise<TaskFigures> {
+  return simulateTask(ks, { boundaries: [], listCalls: 0 }, 1, 0, pageSize, signal);
+}
+
 /** Every task of one shape, one after the other, and the one-task run to compare with. */
-export async function simulateShape(ks: Keyspace, tasks: number, pageSize: number, signal: AbortSignal): Promise<ShapeFigures> {
+export async function simulateShape(ks: Keyspace, tasks: number, pageSize: number, signal: AbortSignal, shared = false, oneTask?: TaskFigures): Promise<ShapeFigures> {
   const started = performance.now();
-  const one = await simulateTask(ks, { boundaries: [], listCalls: 0 }, 1, 0, pageSize, signal);
+  const one = oneTask ?? (await simulateOneTask(ks, pageSize, signal));
   const planStarted = performance.now();
-  const plan = await simulatePlan(ks, tasks, pageSize, signal);
+  const plan = { ...(await simulatePlan(ks, tasks, pageSize, signal, shared)), shared };
   const planSeconds = (performance.now() - planStarted) / 1000;
   const perTask: TaskFigures[] = [];
   for (let index = 0; index < tasks; index++) perTask.push(await simulateTask(ks, plan, tasks, index, pageSize, signal));
@@ -215,6 +227,7 @@ export async function simulateShape(ks: Keyspace, tasks: number, pageSize: numbe
   return {
     shape: ks.shape,
     description: ks.description,
+    shared,
     objects: ks.size,
     tasks,
     pageSize,

@@ -101,9 +101,9 @@ function coveredOnce(names: string[], boundaries: string[], count: number): void
 }
 
 describe('planRanges', () => {
-  it('over tricky names, plans sorted boundaries whose ranges cover every name once', async () => {
-    for (const count of [2, 3, 7, 30]) {
-      const plan = await planRanges({ bucket: 'b', prefix: '', count, prober: fakeProber(TRICKY, 4) }, new AbortController().signal);
+  it('over tricky names, plans sorted boundaries whose ranges cover every name once, per task or shared', async () => {
+    for (const [count, shared] of [2, 3, 7, 30].flatMap((c) => [[c, false], [c, true]] as const)) {
+      const plan = await planRanges({ bucket: 'b', prefix: '', count, prober: fakeProber(TRICKY, 4), shared }, new AbortController().signal);
       expect(plan.boundaries).toHaveLength(plan.piecesPerTask * count - 1);
       expect([...plan.boundaries].sort(compareUtf8)).toEqual(plan.boundaries);
       coveredOnce(TRICKY, plan.boundaries, count);
