@@ -120,7 +120,7 @@ function knownGaps(rows: ShapeFigures[]): string[] {
     );
   }
   const skewedMargin = rows.filter((r) => r.shared && r.imbalance > 1.4 && r.imbalance <= 1.5);
-  if (skewedMargin.length > 0) lines.push(`- Margin: ${skewedMargin.map((r) => `${label(r)} (${r.imbalance.toFixed(2)})`).join(', ')} meets 1.5 by little: a sample sees densities, not counts, and a dense sub-prefix's edges are where its estimate errs.`);
+  if (skewedMargin.length > 0) lines.push(`- Margin: ${skewedMargin.map((r) => `${label(r)} (${r.imbalance.toFixed(2)})`).join(', ')}: within 1.5, by a small margin: a sample sees densities, not counts, and a dense sub-prefix's edges are where its estimate errs.`);
   return lines.length > 0 ? lines : ['- None in these figures.'];
 }
 
@@ -159,8 +159,11 @@ function render(rows: ShapeFigures[], objects: number, taskCounts: number[]): st
     'each piece belongs to exactly one task. A task killed and restarted lists its own ranges again, and only them.',
     '',
     '**A plan computed once.** With `PLAN_BUCKET` set, task 0 plans and writes the plan (the sorted boundaries, as JSON) to',
-    '`gs://PLAN_BUCKET/…` with a create-only precondition (`ifGenerationMatch: 0`: a restarted task 0 or a second writer',
-    'cannot replace a plan other tasks may already have read); every other task waits for that object and reads it. The',
+    '`gs://PLAN_BUCKET/CLOUD_RUN_JOB/CLOUD_RUN_EXECUTION/plan.json` with a create-only precondition (`ifGenerationMatch: 0`:',
+    'a restarted task 0 or a second writer cannot replace a plan other tasks may already have read); every other task',
+    'waits for that object and reads it (src/backfill/shared-plan.ts). A task still waiting after 10 minutes (task 0 not',
+    'started: fewer tasks in parallel than tasks) plans itself and creates the object the same way; every task then uses',
+    'whichever plan was stored first, so all tasks of an execution, and any restarted one, cut at the same boundaries. The',
     'sample is then paid once, not T times, so it can be large: one-page list calls (names only), ' + `${SHARED_PLAN_SHARE * 100} % of the GCS pages of`,
     `the whole prefix as the sample estimates it, at most ${SHARED_MAX_PROBES_PER_PIECE} per piece (an estimate that runs high must not buy thousands`,
     `of pages) and at least ${SHARED_MIN_PROBES} (finding a dense sub-prefix's edges takes about that many whatever T), sent in parallel`,
