@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRange, s3StartAfter, type KeyRange } from '../../src/backfill/key-range.js';
 import { compareUtf8 } from '../../src/backfill/utf8-order.js';
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.js';
 import { startCli, stopAll } from '../support/processes.js';
-import { adminS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, stackEnv, seedNamedObjects, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 /**
  * Four Cloud Run Job tasks as four processes over a skewed prefix (80 % of the
@@ -36,17 +35,7 @@ beforeAll(async () => {
     if (i < 1800) return `${prefix}logs/app/${id}.log`;
     return `${prefix}users/${id}/é-${id}`;
   });
-  const limit = pLimit(32);
-  await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        const url = `${env.STORAGE_EMULATOR_HOST}/upload/storage/v1/b/${env.GCS_BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`;
-        const response = await fetch(url, { method: 'POST', body: `bytes of ${name}` });
-        if (!response.ok) throw new Error(`upload of ${name} failed: HTTP ${response.status}`);
-        await response.arrayBuffer();
-      }),
-    ),
-  );
+  await seedNamedObjects(env, names);
 }, 120_000);
 
 afterAll(async () => {

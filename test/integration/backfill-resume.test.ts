@@ -10,12 +10,11 @@ import {
   PutBucketVersioningCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRange, type KeyRange } from '../../src/backfill/key-range.js';
 import { verifyCommand } from '../../src/main/verify-command.js';
 import { startCli, stopAll } from '../support/processes.js';
-import { adminS3, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, stackEnv, seedNamedObjects, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 /**
  * Backfill as Cloud Run Jobs runs it: a separate process, killed part-way
@@ -42,18 +41,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gcs2s3-backfill-resume-'));
   prefix = uniquePrefix('bfr');
   names = Array.from({ length: COUNT }, (_, i) => `${prefix}part-${i % 5}/obj-${String(i).padStart(4, '0')}`);
-  const limit = pLimit(32);
-  // Simple media uploads over fetch: about twice the storage library's rate on fake-gcs-server.
-  await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        const url = `${env.STORAGE_EMULATOR_HOST}/upload/storage/v1/b/${env.GCS_BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`;
-        const response = await fetch(url, { method: 'POST', body: `bytes of ${name}` });
-        if (!response.ok) throw new Error(`upload of ${name} failed: HTTP ${response.status}`);
-        await response.arrayBuffer();
-      }),
-    ),
-  );
+  await seedNamedObjects(env, names);
 });
 
 afterAll(async () => {

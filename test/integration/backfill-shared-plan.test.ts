@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
-import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRange, rangesOfTask, type KeyRange } from '../../src/backfill/key-range.js';
 import { decodePlan } from '../../src/backfill/shared-plan.js';
 import { GcsPlanStore } from '../../src/source/gcs-plan-store.js';
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.js';
 import { startCli, stopAll, type Worker } from '../support/processes.js';
-import { adminS3, gcsClient, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, stackEnv, seedNamedObjects, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 /**
  * Four Cloud Run Job tasks of one execution sharing their range plan through
@@ -46,17 +45,7 @@ beforeAll(async () => {
     if (i < 1350) return `${prefix}logs/app/${id}.log`;
     return `${prefix}users/${id}/é-${id}`;
   });
-  const limit = pLimit(32);
-  await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        const url = `${env.STORAGE_EMULATOR_HOST}/upload/storage/v1/b/${env.GCS_BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`;
-        const response = await fetch(url, { method: 'POST', body: `bytes of ${name}` });
-        if (!response.ok) throw new Error(`upload of ${name} failed: HTTP ${response.status}`);
-        await response.arrayBuffer();
-      }),
-    ),
-  );
+  await seedNamedObjects(env, names);
 }, 120_000);
 
 afterAll(async () => {
