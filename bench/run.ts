@@ -33,9 +33,9 @@
  *
  *   npm run bench [-- --quick] [--only large,wan] [--no-wait] [--write-doc] [--profile] [--keep-stack]
  *
- * --profile (on in a full run): one more, untimed, replicate and `gcs2s3 copy` per size under
- * `node --cpu-prof`, printed as self CPU time by package (the account of what
- * bounds a copy); the timed rounds are unaffected.
+ * --profile (on in a full run): one more, untimed, replicate and `gcs2s3 copy` per size, and
+ * one more `gcs2s3 backfill` of the small objects, under `node --cpu-prof`, printed as self CPU
+ * time by package (the account of what bounds a copy); the timed rounds are unaffected.
  *
  * A full run (no --quick, no --only) writes docs/benchmarks.md with its SVG
  * charts (docs/benchmarks/) and the generated blocks of docs/decisions/*.md;
@@ -165,7 +165,7 @@ async function main(): Promise<number> {
     const gcsread = await section('gcsread', () => runCompare({ label: 'gcsread', scenarios: ['download-only', 'download-direct'], sizesMiB: quick ? [64] : [1024], rounds: () => (quick ? 1 : 2), log }));
     const startup = await section('startup', () => runStartup({ rounds: quick ? 2 : 5, log }));
     const concurrent = await section('concurrent', () => runConcurrentMemory({ objects: transfer.objects, sizeMiB: quick ? 32 : 256, log }));
-    const small = await section('small', () => runSmallObjects({ count: quick ? 300 : 2000, sizeBytes: 4096, log }));
+    const small = await section('small', () => runSmallObjects({ count: quick ? 300 : 2000, sizeBytes: 4096, profile, log }));
     const latency = await section('latency', () => runEventLatency({ count: quick ? 50 : 200, perSecond: 20, log }));
     const plan = await section('plan', async () => {
       const out = await runProcess(process.execPath, [compiled('bench/backfill-plan.ts'), '--json'], { env: childEnv(), timeoutMs: 600_000, label: 'backfill-plan' });

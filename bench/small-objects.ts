@@ -12,9 +12,13 @@
  *
  *   npx tsx bench/small-objects.ts [count, default 2000]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ReplicateManyResult } from './children/replicate-many.js';
-import { buildBench, gcs2s3Cli } from './support/build.js';
+import { buildBench, compiled, gcs2s3Cli } from './support/build.js';
+import { describeProfile, summarizeProfiles, type CpuShare } from './support/cpu-profile.js';
 import { deferCleanup, exitOnSignal } from './support/cleanup.js';
 import { childEnv, stackEnv, uniquePrefix } from './support/env.js';
 import { adminS3, deleteGcsPrefix, deleteS3Prefix, removeBenchObjects, listS3Keys, seedSmallObjects } from './support/objects.js';
@@ -40,11 +44,13 @@ export interface SmallObjectResult {
   backfill: SmallRun;
   rclone: SmallRun[];
   rcloneSkipped?: string;
+  /** One more, untimed, `gcs2s3 backfill` under --cpu-prof (with `profile`): self time by package. */
+  profile?: CpuShare[];
 }
 
 const TIMEOUT_MS = 600_000;
 
-export async function runSmallObjects(options: { count: number; sizeBytes: number; log: (line: string) => void }): Promise<SmallObjectResult> {
+export async function runSmallObjects(options: { count: number; sizeBytes: number; profile?: boolean; log: (line: string) => void }): Promise<SmallObjectResult> {
   const env = stackEnv();
   const bucket = env.GCS_BUCKET!;
   const dest = env.S3_BUCKET!;
@@ -111,10 +117,12 @@ export async function runSmallObjects(options: { count: number; sizeBytes: numbe
         });
       }
     }
+    const profile = options.profile === true ? await profileBackfill(bucket, src, `${prefix}profile/`, options.log) : undefined;
     return {
       count: options.count,
       sizeBytes: options.sizeBytes,
       seedSeconds,
+      ...(profile === undefined ? {} : { profile }),
       inProcess,
       backfill,
       rclone: rcloneRuns,
@@ -123,6 +131,23 @@ export async function runSmallObjects(options: { count: number; sizeBytes: numbe
   } finally {
     await cleanup();
     s3.destroy();
+  }
+}
+
+/** One `gcs2s3 backfill` of the same objects under --cpu-prof, untimed: where the per-object CPU goes. */
+async function profileBackfill(bucket: string, src: string, keyPrefix: string, log: (line: string) => void): Promise<CpuShare[]> {
+  log('small objects: profiling one gcs2s3 backfill (node --cpu-prof)');
+  const dir = mkdtempSync(join(tmpdir(), 'gcs2s3-bench-prof-'));
+  try {
+    // tsc's per-file output, not the bundle: the account by package needs node_modules paths in the profile.
+    await runProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, compiled('src/cli.ts'), 'backfill', `gs://${bucket}/${src}`], {
+      env: childEnv({ S3_KEY_PREFIX: keyPrefix }, { keepStorageHost: true }),
+      timeoutMs: TIMEOUT_MS,
+      label: 'profile gcs2s3 backfill',
+    });
+    return summarizeProfiles(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -138,6 +163,7 @@ export function describeSmallObjects(r: SmallObjectResult): string[] {
     row(r.backfill),
     ...r.rclone.map(row),
     ...(r.rcloneSkipped === undefined ? [] : [`  ${r.rcloneSkipped}`]),
+    ...(r.profile === undefined ? [] : describeProfile(`  CPU profile, gcs2s3 backfill of the ${r.count} objects (untimed, whole process, per-file build), self time by package:`, r.profile).map((l, i) => (i === 0 ? l : `  ${l}`))),
   ];
 }
 
