@@ -1,7 +1,8 @@
 /**
  * Load over loopback: 500 authenticated pushes, 50 in flight, against
  * `gcs2s3 serve` running as its own process (so its peak RSS is its own),
- * built with tsc as in production: under tsx the loader alone adds ~50 MiB.
+ * the esbuild bundle the image ships (scripts/build.ts): under tsx the loader
+ * alone adds ~50 MiB.
  * Asserts correctness and status codes: every object lands byte-identical,
  * every push ends in 204, nothing but deliberate 429s on the way (the client
  * retries those like Pub/Sub's push back-off). Memory is checked as a ratio
@@ -16,14 +17,15 @@
  * run exceeds the bound unless node runs with --max-semi-space-size=2
  * (peak ~162 MiB).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle } from '../../scripts/build.js';
 import { adminS3, gcsClient, readS3, ROOT, stackEnv, uniquePrefix, useStackEnv } from '../support/stack.js';
 
 const REQUESTS = 500;
@@ -36,7 +38,7 @@ const BOUND_MIB = 96 + MAX_CONCURRENT_OBJECTS * PART_QUEUE_SIZE * PART_SIZE_MIB;
 /** Give up on the whole run after this long (the test's own bound, not a target). */
 const RUN_DEADLINE_MS = 150_000;
 
-/** Inside node_modules so the build resolves the project's dependencies. */
+/** Laid out like the image (package.json, dist/), inside node_modules so the bundle's external packages resolve. */
 const BUILD_DIR = resolve(ROOT, `node_modules/.cache/gcs2s3-serve-load-${process.pid}`);
 
 let env: Record<string, string>;
@@ -44,11 +46,13 @@ let gcs: Storage;
 let s3: S3Client;
 let child: ChildProcess | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
   env = useStackEnv();
   gcs = gcsClient();
   s3 = adminS3();
-  execFileSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR, '--sourceMap', 'false'], { cwd: ROOT, stdio: 'inherit' });
+  mkdirSync(BUILD_DIR, { recursive: true });
+  copyFileSync(resolve(ROOT, 'package.json'), resolve(BUILD_DIR, 'package.json'));
+  await buildBundle(resolve(BUILD_DIR, 'dist'));
 });
 
 afterAll(() => {
@@ -57,9 +61,9 @@ afterAll(() => {
   s3?.destroy();
 });
 
-/** `node <build>/cli.js serve`, its JSON log lines (stderr) collected. */
+/** `node <build>/dist/cli.js serve`, its JSON log lines (stderr) collected. */
 function startServe(childEnv: Record<string, string | undefined>) {
-  const proc = spawn(process.execPath, [resolve(BUILD_DIR, 'cli.js'), 'serve'], { cwd: ROOT, env: { ...childEnv, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [resolve(BUILD_DIR, 'dist/cli.js'), 'serve'], { cwd: ROOT, env: { ...childEnv, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child = proc;
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
