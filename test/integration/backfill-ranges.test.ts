@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRange, s3StartAfter, type KeyRange } from '../../src/backfill/key-range.js';
 import { compareUtf8 } from '../../src/backfill/utf8-order.js';
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.js';
 import { startCli, stopAll } from '../support/processes.js';
-import { adminS3, stackEnv, seedNamedObjects, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, stackEnv, deleteVersionedBucket, listObjectVersions, seedNamedObjects, uniquePrefix, useStackEnv, type ObjectVersion } from '../support/stack.js';
 
 /**
  * Four Cloud Run Job tasks as four processes over a skewed prefix (80 % of the
@@ -42,28 +42,12 @@ afterAll(async () => {
   await stopAll();
   await Promise.all(recorders.map((r) => r.close()));
   if (s3 !== undefined && bucket !== undefined) {
-    const versions = await listVersions().catch(() => []);
-    for (let i = 0; i < versions.length; i += 1000) {
-      const batch = versions.slice(i, i + 1000).map((v) => ({ Key: v.key, VersionId: v.versionId }));
-      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch } })).catch(() => {});
-    }
-    await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
+    await deleteVersionedBucket(s3, bucket);
     s3.destroy();
   }
 });
 
-async function listVersions(): Promise<Array<{ key: string; versionId: string }>> {
-  const out: Array<{ key: string; versionId: string }> = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId! });
-    if (!page.IsTruncated) return out;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-}
+const listVersions = (): Promise<ObjectVersion[]> => listObjectVersions(s3, bucket);
 
 /** GCS objects.list calls of the walk (the planner's probes ask for names only). */
 const gcsListings = (r: HttpRecorder): URL[] =>

@@ -2,19 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRange, type KeyRange } from '../../src/backfill/key-range.js';
 import { verifyCommand } from '../../src/main/verify-command.js';
 import { startCli, stopAll } from '../support/processes.js';
-import { adminS3, stackEnv, seedNamedObjects, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, stackEnv, deleteVersionedBucket, listObjectVersions, seedNamedObjects, uniquePrefix, useStackEnv, type ObjectVersion } from '../support/stack.js';
 
 /**
  * Backfill as Cloud Run Jobs runs it: a separate process, killed part-way
@@ -47,35 +40,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopAll();
   if (s3 !== undefined && bucket !== undefined) {
-    const versions = await listVersions('').catch(() => []);
-    for (let i = 0; i < versions.length; i += 1000) {
-      const batch = versions.slice(i, i + 1000).map((v) => ({ Key: v.key, VersionId: v.versionId }));
-      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch } })).catch(() => {});
-    }
-    await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
+    await deleteVersionedBucket(s3, bucket);
     s3.destroy();
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Version {
-  key: string;
-  versionId: string;
-  lastModified: number;
-}
+type Version = ObjectVersion;
 
-async function listVersions(keyPrefix: string): Promise<Version[]> {
-  const out: Version[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: keyPrefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId!, lastModified: v.LastModified!.getTime() });
-    if (!page.IsTruncated) return out;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-}
+const listVersions = (keyPrefix: string): Promise<Version[]> => listObjectVersions(s3, bucket, keyPrefix);
 
 function childEnv(keyPrefix: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
   return { ...process.env, ...stackEnv(), S3_BUCKET: bucket, S3_KEY_PREFIX: keyPrefix, ...extra };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRange, rangesOfTask, type KeyRange } from '../../src/backfill/key-range.js';
@@ -7,7 +7,7 @@ import { decodePlan } from '../../src/backfill/shared-plan.js';
 import { GcsPlanStore } from '../../src/source/gcs-plan-store.js';
 import { startHttpRecorder, type HttpRecorder } from '../support/http-recorder.js';
 import { startCli, stopAll, type Worker } from '../support/processes.js';
-import { adminS3, gcsClient, stackEnv, seedNamedObjects, uniquePrefix, useStackEnv } from '../support/stack.js';
+import { adminS3, gcsClient, stackEnv, deleteVersionedBucket, listObjectVersions, seedNamedObjects, uniquePrefix, useStackEnv, type ObjectVersion } from '../support/stack.js';
 
 /**
  * Four Cloud Run Job tasks of one execution sharing their range plan through
@@ -56,28 +56,12 @@ afterAll(async () => {
     await gcs.bucket(planBucket).delete().catch(() => {});
   }
   if (s3 !== undefined && bucket !== undefined) {
-    const versions = await listVersions().catch(() => []);
-    for (let i = 0; i < versions.length; i += 1000) {
-      const batch = versions.slice(i, i + 1000).map((v) => ({ Key: v.key, VersionId: v.versionId }));
-      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch } })).catch(() => {});
-    }
-    await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
+    await deleteVersionedBucket(s3, bucket);
     s3.destroy();
   }
 });
 
-async function listVersions(): Promise<Array<{ key: string; versionId: string }>> {
-  const out: Array<{ key: string; versionId: string }> = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId! });
-    if (!page.IsTruncated) return out;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-}
+const listVersions = (): Promise<ObjectVersion[]> => listObjectVersions(s3, bucket);
 
 const listCalls = (r: HttpRecorder): URL[] => r.requests.filter((q) => q.method === 'GET' && /\/storage\/v1\/b\/[^/]+\/o$/.test(q.url.pathname)).map((q) => q.url);
 /** The planner's probes ask for names only; the walk asks for generations too. */

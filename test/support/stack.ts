@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Storage } from '@google-cloud/storage';
 import pLimit from 'p-limit';
 import { parseConfig, type Config } from '../../src/config/config.js';
@@ -118,4 +118,35 @@ export async function seedNamedObjects(env: Record<string, string>, names: reado
       }),
     ),
   );
+}
+
+/** One version of an object in a versioned bucket. */
+export interface ObjectVersion {
+  key: string;
+  versionId: string;
+  lastModified: number;
+}
+
+/** Every version under `prefix` in a versioned bucket (a key written twice has two). */
+export async function listObjectVersions(s3: S3Client, bucket: string, prefix = ''): Promise<ObjectVersion[]> {
+  const out: ObjectVersion[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId!, lastModified: v.LastModified!.getTime() });
+    if (!page.IsTruncated) return out;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+}
+
+/** Deletes every version in a versioned bucket, then the bucket; best effort (test clean-up). */
+export async function deleteVersionedBucket(s3: S3Client, bucket: string): Promise<void> {
+  const versions = await listObjectVersions(s3, bucket).catch(() => []);
+  for (let i = 0; i < versions.length; i += 1000) {
+    const batch = versions.slice(i, i + 1000).map((v) => ({ Key: v.key, VersionId: v.versionId }));
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch } })).catch(() => {});
+  }
+  await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
 }
