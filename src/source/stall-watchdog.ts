@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 export interface StallWatch {
   /** Longest wait for the first byte, ms: the request, its retries and the response headers. */
@@ -16,27 +16,14 @@ export interface StallClock {
 }
 
 /**
- * Watches `from` piped into `to` for progress: fires `onStall` when no byte
- * has come for the allowed time while `to` had room for more. Time spent
- * with `to` full does not count: then the reader downstream (an upload
- * waiting for S3) is the slow one, and it has deadlines of its own.
- * Returns a function that stops watching; it also stops when `to` closes.
- */
-export function watchForStall(from: Readable, to: Writable, watch: StallWatch): () => void {
-  const clock = startStallClock(to, watch);
-  // A 'data' listener on a stream already piped adds no flowing of its own.
-  from.on('data', clock.progress);
-  return () => {
-    clock.stop();
-    from.off('data', clock.progress);
-  };
-}
-
-/**
- * The clock of watchForStall, started before there is a stream to watch (a
- * request still waiting for its answer): the first-byte limit runs from now,
- * and the caller reports each chunk with `progress()` once bytes flow. Stops
- * when `to` closes.
+ * A stall clock over the stream `to` a response is piped into: fires
+ * `onStall` when no byte has come for the allowed time while `to` had room
+ * for more. Time spent with `to` full does not count: then the reader
+ * downstream (an upload waiting for S3) is the slow one, and it has
+ * deadlines of its own. Started before there is a response (a request still
+ * waiting for its answer): the first-byte limit runs from now, and the
+ * caller reports each chunk with `progress()` once bytes flow. Stops when
+ * `to` closes, or on `stop()`.
  */
 export function startStallClock(to: Writable, watch: StallWatch): StallClock {
   let lastProgress = Date.now();

@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { watchForStall } from '../../../src/source/stall-watchdog.js';
+import { startStallClock } from '../../../src/source/stall-watchdog.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -10,11 +10,16 @@ function piped(highWaterMark?: number) {
   const to = new PassThrough(highWaterMark === undefined ? {} : { highWaterMark });
   from.pipe(to);
   const stalls: Array<{ limitMs: number; gotFirstByte: boolean }> = [];
-  const watch = (firstByteMs: number, stallMs: number) => watchForStall(from, to, { firstByteMs, stallMs, onStall: (limitMs, gotFirstByte) => stalls.push({ limitMs, gotFirstByte }) });
+  // As GcsSource.read does: the clock on `to`, each chunk of `from` reported; returns the stop.
+  const watch = (firstByteMs: number, stallMs: number) => {
+    const clock = startStallClock(to, { firstByteMs, stallMs, onStall: (limitMs, gotFirstByte) => stalls.push({ limitMs, gotFirstByte }) });
+    from.on('data', clock.progress);
+    return clock.stop;
+  };
   return { from, to, stalls, watch };
 }
 
-describe('watchForStall', () => {
+describe('startStallClock', () => {
   it('fires when the first byte does not come within firstByteMs', async () => {
     const { to, stalls, watch } = piped();
     to.resume();
