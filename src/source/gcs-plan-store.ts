@@ -1,7 +1,7 @@
 import type { Storage } from '@google-cloud/storage';
 import type { PlanStore } from '../backfill/ports.js';
 import { withDeadline } from '../errors.js';
-import { classifyGcsError } from './gcs-source.js';
+import { classifyGcsError, statusOf } from './gcs-source.js';
 
 export interface GcsPlanStoreOptions {
   bucket: string;
@@ -41,7 +41,7 @@ export class GcsPlanStore implements PlanStore {
       );
       return { text: bytes.toString('utf8'), generation };
     } catch (err) {
-      if (httpStatus(err) === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw classifyGcsError(err, `GCS read ${this.location}`);
     }
   }
@@ -58,13 +58,8 @@ export class GcsPlanStore implements PlanStore {
       return true;
     } catch (err) {
       // 412: the object exists (another task created it first, or a retry of our own create after it landed).
-      if (httpStatus(err) === 412) return false;
+      if (statusOf(err) === 412) return false;
       throw classifyGcsError(err, `GCS create ${this.location}`);
     }
   }
-}
-
-function httpStatus(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
 }

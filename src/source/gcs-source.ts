@@ -151,7 +151,8 @@ function describe(ref: ObjectRef): string {
   return `gs://${ref.bucket}/${ref.name}${ref.generation === undefined ? '' : `#${ref.generation}`}`;
 }
 
-function statusOf(err: unknown): number | undefined {
+/** The HTTP status of a storage library error (ApiError's numeric `code`), or of a GcsHttpError. */
+export function statusOf(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
 }
